@@ -1,0 +1,14 @@
+export { type ErrorCode, ErrorCodes } from './codes.js';
+export {
+  ConfigError,
+  type ConfigProblem,
+  type MessageCoordinates,
+  MessageError,
+  NonRetriableError,
+  RouteError,
+  ShutdownError,
+  StateError,
+  TaskRunError,
+  TransportError,
+} from './kinds.js';
+export { isTasksError, TasksError, type TasksErrorOptions } from './tasks-error.js';

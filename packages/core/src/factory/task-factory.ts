@@ -1,0 +1,40 @@
+import { ConfigError } from '../errors/index.js';
+import type { FuncCreateTask, ITaskFactory, ITaskServerCtx } from '../task/types.js';
+
+export interface TaskRegistration<T = unknown> {
+  readonly key: string;
+  readonly create: FuncCreateTask<T>;
+}
+
+/** The seed's task factory: remembers which task key builds which task. */
+export class TaskFactory<T = unknown> implements ITaskFactory<T> {
+  readonly serverCtx: ITaskServerCtx<T>;
+  readonly #registrations: TaskRegistration<T>[] = [];
+
+  constructor(serverCtx: ITaskServerCtx<T>) {
+    this.serverCtx = serverCtx;
+  }
+
+  gen(key: string, create: FuncCreateTask<T>): void {
+    if (typeof key !== 'string' || key.length === 0) {
+      throw new ConfigError([
+        { path: 'gen.key', message: `must be a non-empty string, got ${String(key)}` },
+      ]);
+    }
+    if (typeof create !== 'function') {
+      throw new ConfigError([
+        { path: `gen("${key}").create`, message: 'must be a function (topic, serverCtx) => ITask' },
+      ]);
+    }
+    this.#registrations.push({ key, create });
+  }
+
+  /** Every `gen` call in order, duplicates included (the server rejects those at start). */
+  registrations(): readonly TaskRegistration<T>[] {
+    return this.#registrations;
+  }
+}
+
+export function newTaskFactory<T>(serverCtx: ITaskServerCtx<T>): TaskFactory<T> {
+  return new TaskFactory(serverCtx);
+}

@@ -1,0 +1,85 @@
+export {
+  applyKafkaEnv,
+  describeKqConf,
+  type KqConf,
+  kqConfDefaults,
+  type ResolvedKqConf,
+  resolveKqConf,
+  resolveKqConfs,
+  type StartOffset,
+} from './conf/kq-conf.js';
+export type { TraceBatcher, TraceConfig } from './conf/trace-config.js';
+export {
+  ConfigError,
+  type ConfigProblem,
+  type ErrorCode,
+  ErrorCodes,
+  isTasksError,
+  type MessageCoordinates,
+  MessageError,
+  NonRetriableError,
+  RouteError,
+  ShutdownError,
+  StateError,
+  TaskRunError,
+  TasksError,
+  type TasksErrorOptions,
+  TransportError,
+} from './errors/index.js';
+export { newTaskFactory, TaskFactory, type TaskRegistration } from './factory/task-factory.js';
+export {
+  type ConsoleLoggerOptions,
+  createConsoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  redact,
+  silentLogger,
+} from './logger/logger.js';
+export { planRoutes, type RoutePlanEntry, type RoutePlanInput } from './routing/validate-routes.js';
+export { type DecodedMessage, decodeMessage, unwrapGoEnvelope } from './server/decode.js';
+export { compose, type TaskMiddleware } from './server/middleware.js';
+export {
+  type ResolvedRetryOptions,
+  type RetryOptions,
+  resolveRetry,
+  retryDefaults,
+} from './server/retry.js';
+export type { RunEvent, RunListener, RunOutcome } from './server/run-event.js';
+export {
+  newTaskServer,
+  TaskServer,
+  type TaskServerOptions,
+  type TaskServerPlugin,
+  type TaskServerStats,
+} from './server/task-server.js';
+export {
+  newTaskServerCtx,
+  type ServerCtxOption,
+  withFuncRegister,
+  withKafkaConf,
+  withObject,
+  withTaskRoute,
+  withTelemetry,
+} from './server-ctx/server-ctx.js';
+export type {
+  FuncCreateTask,
+  FuncRegister,
+  ITask,
+  ITaskFactory,
+  ITaskServerCtx,
+  TaskContext,
+  TraceCarrier,
+  TraceCarrierSource,
+} from './task/types.js';
+export { type CommitPosition, CommitTracker } from './transport/commit-tracker.js';
+export { Dispatcher, type DispatcherOptions } from './transport/dispatcher.js';
+export { Limiter } from './transport/limiter.js';
+export type {
+  InboundMessage,
+  MessageHandler,
+  MessageHeaders,
+  Transport,
+  TransportEvent,
+  TransportListener,
+} from './transport/types.js';

@@ -1,0 +1,68 @@
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+/** The logging seam. Bring your own (pino, winston) by adapting these four methods. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+const secretKey = /pass(word)?|secret|token|credential|authorization|sasl|api[-_]?key/i;
+
+/**
+ * Replaces the values of secret-looking keys, at any depth, with `[redacted]`.
+ * Every logger this package builds runs its fields through it.
+ */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+  }
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = secretKey.test(key) && inner !== undefined ? '[redacted]' : redact(inner, depth + 1);
+  }
+  return out;
+}
+
+export interface ConsoleLoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; defaults to stderr so stdout stays free for program output. */
+  write?: (line: string) => void;
+}
+
+/** A logger writing one JSON object per line, secrets redacted. */
+export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
+  const threshold = levels[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (levels[level] < threshold) return;
+    const record = {
+      time: new Date().toISOString(),
+      level,
+      msg: message,
+      ...(redact(fields ?? {}) as object),
+    };
+    write(JSON.stringify(record));
+  };
+  return {
+    debug: (message, fields) => log('debug', message, fields),
+    info: (message, fields) => log('info', message, fields),
+    warn: (message, fields) => log('warn', message, fields),
+    error: (message, fields) => log('error', message, fields),
+  };
+}
+
+/** A logger that drops everything (tests, benchmarks). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

@@ -1,0 +1,178 @@
+import type { ResolvedKqConf } from '../conf/kq-conf.js';
+import {
+  ErrorCodes,
+  isTasksError,
+  type MessageCoordinates,
+  ShutdownError,
+  TaskRunError,
+} from '../errors/index.js';
+import type { Logger } from '../logger/logger.js';
+import type { ITask, TaskContext } from '../task/types.js';
+import type { InboundMessage, MessageHandler } from '../transport/types.js';
+import { decodeMessage } from './decode.js';
+import { compose, type TaskMiddleware } from './middleware.js';
+import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
+import type { RunEvent, RunOutcome } from './run-event.js';
+
+export interface MessageRunnerDeps {
+  readonly taskKey: string;
+  readonly conf: ResolvedKqConf;
+  readonly task: ITask;
+  readonly middleware: readonly TaskMiddleware[];
+  readonly retry: ResolvedRetryOptions;
+  /** Fires when the server stops taking new work and in-flight runs must end. */
+  readonly signal: AbortSignal;
+  /** True once the server is draining: new messages are refused. */
+  readonly isDraining: () => boolean;
+  readonly report: (event: RunEvent) => void;
+  /** Counts runs in flight: +1 when a message starts, -1 when it settles. */
+  readonly track: (delta: 1 | -1) => void;
+  readonly onError: (error: TaskRunError) => void | Promise<void>;
+  readonly logger: Logger;
+}
+
+/** Whatever a task threw, as an `Error` (a thrown string or object is wrapped, not lost). */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  let text: string;
+  try {
+    text = typeof thrown === 'string' ? thrown : JSON.stringify(thrown);
+  } catch {
+    text = String(thrown);
+  }
+  return new Error(`task threw a non-Error value: ${text}`, { cause: thrown });
+}
+
+function isNonRetriable(error: Error): boolean {
+  return isTasksError(error) && error.code === ErrorCodes.NonRetriable;
+}
+
+/** Settles with the run, or rejects as soon as `signal` fires (the run is left behind). */
+function untilAborted(run: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Builds the handler a transport calls for each message of one conf: decode,
+ * middleware, `task.run`, retries with backoff, and error isolation. No
+ * failure of the task escapes it; it rejects only when the server stops
+ * before the message is finished.
+ */
+export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
+  const { conf, task, retry, signal, taskKey } = deps;
+  const decodedOf = new WeakMap<InboundMessage, { key: string; value: string }>();
+  const run = compose(deps.middleware, (ctx) => {
+    const decoded = decodedOf.get(ctx.message);
+    return Promise.resolve(task.run(ctx, decoded?.key ?? '', decoded?.value ?? ''));
+  });
+
+  return async (message) => {
+    if (deps.isDraining() || signal.aborted) throw new ShutdownError();
+    deps.track(1);
+    try {
+      await runWithRetries(message);
+    } finally {
+      deps.track(-1);
+    }
+  };
+
+  async function runWithRetries(message: InboundMessage): Promise<void> {
+    const decoded = decodeMessage(message, conf.unwrapEnvelope);
+    decodedOf.set(message, decoded);
+    const coordinates: MessageCoordinates = {
+      taskKey,
+      group: conf.group,
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+    };
+    const started = performance.now();
+    const report = (outcome: RunOutcome, attempt: number, extra: Partial<RunEvent> = {}) =>
+      deps.report({
+        outcome,
+        ...coordinates,
+        attempt,
+        durationMs: performance.now() - started,
+        ...extra,
+      });
+
+    for (let attempt = 1; ; attempt++) {
+      const ctx: TaskContext = {
+        signal,
+        taskKey,
+        group: conf.group,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        headers: message.headers,
+        attempt,
+        rawKey: message.key,
+        rawValue: message.value,
+        message,
+        trace: decoded.trace,
+        logger: deps.logger,
+      };
+      try {
+        await untilAborted(
+          Promise.resolve().then(() => run(ctx)),
+          signal,
+        );
+        report('succeeded', attempt);
+        return;
+      } catch (thrown) {
+        if (signal.aborted) {
+          report('abandoned', attempt);
+          throw new ShutdownError(
+            `stopped before ${message.topic}[${message.partition}]@${message.offset} finished`,
+          );
+        }
+        const error = toError(thrown);
+        const final = isNonRetriable(error) || (attempt >= retry.maxAttempts && conf.forceCommit);
+        if (final) {
+          const failure = new TaskRunError(coordinates, attempt, error);
+          report('failed', attempt, { error, failure });
+          try {
+            await deps.onError(failure);
+          } catch (handlerError) {
+            deps.logger.error('the error handler threw', {
+              ...coordinates,
+              error: toError(handlerError),
+            });
+          }
+          return;
+        }
+        report('retrying', attempt, { error });
+        if (attempt >= retry.maxAttempts) {
+          deps.logger.warn('holding the partition at a failing message (forceCommit is false)', {
+            ...coordinates,
+            attempt,
+            error,
+          });
+        }
+        try {
+          await sleep(backoffDelay(retry, Math.min(attempt, 30)), signal);
+        } catch {
+          report('abandoned', attempt);
+          throw new ShutdownError(
+            `stopped while ${message.topic}[${message.partition}]@${message.offset} waited to retry`,
+          );
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { TaskContext } from '../task/types.js';
+
+/**
+ * Wraps a run. Call `next()` to run the task (and the middleware inside this
+ * one); what `next()` throws is the task's failure. Tracing, metrics and
+ * custom policies plug in here.
+ */
+export type TaskMiddleware = (ctx: TaskContext, next: () => Promise<void>) => Promise<void>;
+
+/** Composes middleware outermost-first around `run`. */
+export function compose(
+  middleware: readonly TaskMiddleware[],
+  run: (ctx: TaskContext) => Promise<void>,
+): (ctx: TaskContext) => Promise<void> {
+  if (middleware.length === 0) return run;
+  return (ctx) => {
+    const dispatch = (i: number): Promise<void> => {
+      const layer = middleware[i];
+      if (!layer) return run(ctx);
+      let called = false;
+      return layer(ctx, () => {
+        if (called)
+          return Promise.reject(new Error('next() called more than once by a task middleware'));
+        called = true;
+        return dispatch(i + 1);
+      });
+    };
+    return dispatch(0);
+  };
+}

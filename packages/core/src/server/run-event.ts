@@ -1,0 +1,28 @@
+import type { TaskRunError } from '../errors/index.js';
+
+/** What became of one attempt at one message. */
+export type RunOutcome =
+  /** The task finished; the message may be committed. */
+  | 'succeeded'
+  /** The task failed for good; the error handler saw it and the message may be committed. */
+  | 'failed'
+  /** The attempt failed and the message will be tried again. */
+  | 'retrying'
+  /** The server stopped first; the message stays uncommitted for the next owner. */
+  | 'abandoned';
+
+export interface RunEvent {
+  readonly outcome: RunOutcome;
+  readonly taskKey: string;
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly attempt: number;
+  /** From the first attempt's start to this event. */
+  readonly durationMs: number;
+  readonly error?: Error;
+  readonly failure?: TaskRunError;
+}
+
+export type RunListener = (event: RunEvent) => void;

@@ -1,0 +1,297 @@
+import { type ResolvedKqConf, resolveKqConfs } from '../conf/kq-conf.js';
+import { ShutdownError, StateError, type TaskRunError } from '../errors/index.js';
+import { newTaskFactory, type TaskFactory } from '../factory/task-factory.js';
+import { createConsoleLogger, type Logger } from '../logger/logger.js';
+import { planRoutes } from '../routing/validate-routes.js';
+import type { ITask, ITaskServerCtx } from '../task/types.js';
+import type { Transport, TransportEvent } from '../transport/types.js';
+import { createMessageHandler, toError } from './message-runner.js';
+import type { TaskMiddleware } from './middleware.js';
+import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
+import type { RunEvent, RunListener } from './run-event.js';
+
+/** Something that plugs into the server: middleware around every run, and a hook at stop. */
+export interface TaskServerPlugin {
+  readonly name: string;
+  readonly middleware?: TaskMiddleware;
+  /** Called once, after every task stopped (flush telemetry here). */
+  stop?(): Promise<void> | void;
+}
+
+export interface TaskServerOptions<T = unknown> {
+  readonly transport: Transport;
+  /** A factory you already called `gen` on; otherwise the server makes one. */
+  readonly factory?: TaskFactory<T>;
+  readonly middleware?: readonly TaskMiddleware[];
+  readonly plugins?: readonly TaskServerPlugin[];
+  /** Receives every message that failed for good, with its coordinates. */
+  readonly onError?: (error: TaskRunError) => void | Promise<void>;
+  readonly retry?: RetryOptions;
+  /** How long `stop()` waits for in-flight runs before aborting them. Default 30 s. */
+  readonly shutdownTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface TaskServerStats {
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly retried: number;
+  readonly abandoned: number;
+  readonly inFlight: number;
+}
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+interface RunningTask {
+  readonly taskKey: string;
+  readonly conf: ResolvedKqConf;
+  readonly task: ITask;
+}
+
+/**
+ * Runs the tasks of a server context on a transport: validates the whole
+ * picture, starts every consumer, and stops by draining in-flight runs.
+ */
+export class TaskServer<T = unknown> {
+  readonly #ctx: ITaskServerCtx<T>;
+  readonly #options: TaskServerOptions<T>;
+  readonly #logger: Logger;
+  readonly #retry: ResolvedRetryOptions;
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<RunListener>();
+  readonly #tasks: RunningTask[] = [];
+  #state: State = 'idle';
+  #stopping: Promise<void> | undefined;
+  #unlistenTransport: (() => void) | undefined;
+  #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
+
+  constructor(serverCtx: ITaskServerCtx<T>, options: TaskServerOptions<T>) {
+    this.#ctx = serverCtx;
+    this.#options = options;
+    this.#logger = options.logger ?? createConsoleLogger();
+    this.#retry = resolveRetry(options.retry);
+    const timeout = options.shutdownTimeoutMs;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
+      throw new RangeError(`shutdownTimeoutMs must be a finite number >= 0, got ${timeout}`);
+    }
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  get stats(): TaskServerStats {
+    return { ...this.#stats };
+  }
+
+  /** Called for every attempt's outcome; returns a function that removes the listener. */
+  onRun(listener: RunListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Validates routes, registrations and confs, builds one task per conf and
+   * starts consuming. Throws a `ConfigError` or `RouteError` naming what is
+   * wrong, before anything connects.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new StateError(`start() called while ${this.#state}`);
+    this.#state = 'starting';
+    try {
+      const confs = resolveKqConfs(this.#ctx.kafkaConf());
+      const factory = this.#options.factory ?? newTaskFactory(this.#ctx);
+      this.#ctx.funcRegister()(factory);
+      const registrations = factory.registrations();
+      const plan = planRoutes({
+        route: this.#ctx.taskRoute(),
+        confs,
+        registeredKeys: registrations.map((r) => r.key),
+      });
+      const middleware = [
+        ...(this.#options.plugins ?? []).flatMap((p) => (p.middleware ? [p.middleware] : [])),
+        ...(this.#options.middleware ?? []),
+      ];
+      const onError =
+        this.#options.onError ?? ((error: TaskRunError) => this.#defaultOnError(error));
+      for (const { conf, taskKey } of plan) {
+        const registration = registrations.find((r) => r.key === taskKey)!;
+        const task = registration.create(conf.topic, this.#ctx);
+        this.#tasks.push({ taskKey, conf, task });
+        this.#options.transport.subscribe(
+          conf,
+          createMessageHandler({
+            taskKey,
+            conf,
+            task,
+            middleware,
+            retry: this.#retry,
+            signal: this.#abort.signal,
+            isDraining: () => this.#state === 'stopping' || this.#state === 'stopped',
+            report: (event) => this.#report(event),
+            track: (delta) => {
+              this.#stats.inFlight += delta;
+            },
+            onError,
+            logger: this.#logger,
+          }),
+        );
+      }
+      this.#unlistenTransport = this.#options.transport.onEvent((event) =>
+        this.#onTransportEvent(event),
+      );
+      await this.#options.transport.start();
+      this.#state = 'running';
+      this.#logger.info('task server started', {
+        transport: this.#options.transport.name,
+        tasks: plan.map((p) => ({ task: p.taskKey, topic: p.conf.topic, group: p.conf.group })),
+      });
+    } catch (error) {
+      this.#state = 'stopping';
+      await this.#stopTasks();
+      this.#unlistenTransport?.();
+      this.#state = 'stopped';
+      throw error;
+    }
+  }
+
+  /**
+   * Stops taking messages, waits up to `shutdownTimeoutMs` for in-flight runs,
+   * aborts the rest (they stay uncommitted), commits, calls each task's
+   * `stop()` once and flushes the plugins. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === 'idle' || this.#state === 'stopped') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    const timeoutMs = this.#options.shutdownTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      this.#logger.warn('shutdown timeout reached; aborting in-flight runs', {
+        timeoutMs,
+        inFlight: this.#stats.inFlight,
+      });
+      this.#abort.abort(new ShutdownError());
+    }, timeoutMs);
+    try {
+      await this.#options.transport.stop();
+    } catch (error) {
+      this.#logger.error('transport failed to stop cleanly', { error: toError(error) });
+    } finally {
+      clearTimeout(timer);
+      if (!this.#abort.signal.aborted) this.#abort.abort(new ShutdownError());
+    }
+    await this.#stopTasks();
+    for (const plugin of this.#options.plugins ?? []) {
+      try {
+        await plugin.stop?.();
+      } catch (error) {
+        this.#logger.error(`plugin "${plugin.name}" failed to stop`, { error: toError(error) });
+      }
+    }
+    this.#unlistenTransport?.();
+    this.#state = 'stopped';
+    this.#logger.info('task server stopped', { ...this.#stats });
+  }
+
+  /**
+   * Stops gracefully on the first SIGINT/SIGTERM and exits at once on the
+   * second. Returns a function that removes the handlers.
+   */
+  handleSignals(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
+    let received = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      received += 1;
+      if (received > 1) {
+        this.#logger.warn(`${signal} again: exiting without draining`);
+        process.exit(130);
+      }
+      this.#logger.info(`${signal} received: draining in-flight runs (send again to force)`);
+      this.stop().then(
+        () => {
+          process.exitCode ??= 0;
+          remove();
+        },
+        (error: unknown) => {
+          this.#logger.error('shutdown failed', { error: toError(error) });
+          process.exitCode = 1;
+        },
+      );
+    };
+    const remove = () => {
+      for (const s of signals) process.off(s, onSignal);
+    };
+    for (const s of signals) process.on(s, onSignal);
+    return remove;
+  }
+
+  async #stopTasks(): Promise<void> {
+    const tasks = this.#tasks.splice(0);
+    for (const { task, taskKey } of tasks) {
+      try {
+        await task.stop();
+      } catch (error) {
+        this.#logger.error(`task "${taskKey}" failed to stop`, { error: toError(error) });
+      }
+    }
+  }
+
+  #report(event: RunEvent): void {
+    const s = this.#stats;
+    switch (event.outcome) {
+      case 'succeeded':
+        s.succeeded += 1;
+        break;
+      case 'failed':
+        s.failed += 1;
+        break;
+      case 'retrying':
+        s.retried += 1;
+        break;
+      case 'abandoned':
+        s.abandoned += 1;
+        break;
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#logger.error('a run listener threw', { error: toError(error) });
+      }
+    }
+  }
+
+  #onTransportEvent(event: TransportEvent): void {
+    if (event.type === 'error') {
+      this.#logger.error('transport error', { group: event.group, error: event.error });
+    } else if (event.type === 'assigned' || event.type === 'revoked') {
+      this.#logger.info(`partitions ${event.type}`, {
+        group: event.group,
+        topic: event.topic,
+        partitions: event.partitions,
+      });
+    }
+  }
+
+  #defaultOnError(error: TaskRunError): void {
+    this.#logger.error('task failed', {
+      ...error.coordinates,
+      attempts: error.attempts,
+      error: toError(error.cause),
+    });
+  }
+}
+
+/** Builds a `TaskServer` (the seed registers tasks through the context's `funcRegister`). */
+export function newTaskServer<T>(
+  serverCtx: ITaskServerCtx<T>,
+  options: TaskServerOptions<T>,
+): TaskServer<T> {
+  return new TaskServer(serverCtx, options);
+}

@@ -1,0 +1,68 @@
+import type { ResolvedKqConf } from '../conf/kq-conf.js';
+
+/** Kafka header values are bytes; a header sent twice keeps its last value. */
+export type MessageHeaders = Readonly<Record<string, Buffer>>;
+
+/** A message as a transport hands it to core. */
+export interface InboundMessage {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka's int64 offset, in decimal. */
+  readonly offset: string;
+  /** Milliseconds since the epoch (the record's timestamp). */
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: MessageHeaders;
+}
+
+/**
+ * Handles one message. Resolving means the message is finished and its offset
+ * may be committed; rejecting means it was not processed (the server is
+ * stopping), so the transport must never commit past it.
+ */
+export type MessageHandler = (message: InboundMessage) => Promise<void>;
+
+/** What a transport reports that is not tied to one message. */
+export type TransportEvent =
+  | { readonly type: 'error'; readonly error: Error; readonly group?: string }
+  | {
+      readonly type: 'assigned';
+      readonly group: string;
+      readonly topic: string;
+      readonly partitions: readonly number[];
+    }
+  | {
+      readonly type: 'revoked';
+      readonly group: string;
+      readonly topic: string;
+      readonly partitions: readonly number[];
+    }
+  | {
+      readonly type: 'committed';
+      readonly group: string;
+      readonly topic: string;
+      readonly partition: number;
+      readonly offset: string;
+    };
+
+export type TransportListener = (event: TransportEvent) => void;
+
+/**
+ * The seam between core and a message source. `@tasks/kafka` implements it
+ * over kafkajs, `@tasks/testing` over an in-memory broker.
+ *
+ * Lifecycle: `subscribe` each conf, `start` once, `stop` once. `stop` stops
+ * fetching, waits for every handler it started to settle, commits what
+ * finished, and leaves the groups.
+ */
+export interface Transport {
+  readonly name: string;
+  subscribe(conf: ResolvedKqConf, handler: MessageHandler): void;
+  start(): Promise<void>;
+  /** Commits every finished, contiguous run of offsets now. */
+  commit(): Promise<void>;
+  stop(): Promise<void>;
+  /** Listens to transport events; returns a function that removes the listener. */
+  onEvent(listener: TransportListener): () => void;
+}

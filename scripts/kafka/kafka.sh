@@ -1,0 +1,578 @@
+#!/usr/bin/env bash
+# Run a real Apache Kafka (KRaft) cluster on 127.0.0.1 without Docker, straight
+# from the jars on Maven Central. See scripts/kafka/README.md.
+#
+#   kafka.sh up [--nodes N]     start (or reuse) a cluster; last stdout line = bootstrap
+#   kafka.sh down               stop it and delete its state directory
+#   kafka.sh status             report whether it is running (exit 0 yes, 1 no, 2 degraded)
+#   kafka.sh bootstrap          print the bootstrap address of the running cluster
+#   kafka.sh stop-node K [--kill]   stop one node (SIGTERM, or SIGKILL with --kill)
+#   kafka.sh start-node K       restart a stopped node with its original config
+#   kafka.sh logs [K]           print the path of a node's server log
+#
+# Progress goes to stderr; only results go to stdout.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+POM="$SCRIPT_DIR/pom.xml"
+PROBE_SRC="$SCRIPT_DIR/KafkaReady.java"
+LOG4J_CONF="$SCRIPT_DIR/log4j2.properties"
+
+STATE_DIR="${KAFKA_STATE_DIR:-${TMPDIR:-/tmp}/tasks-kafka}"
+STATE_DIR="${STATE_DIR%/}"
+CACHE_DIR="${KAFKA_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/tasks-kafka}"
+BROKER_PORT_BASE="${KAFKA_BROKER_PORT:-9092}"
+CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
+HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+JVM_OPTS="${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Djava.awt.headless=true}"
+HOST=127.0.0.1
+MARKER_FILE=".tasks-kafka-state"
+
+log() { printf 'kafka: %s\n' "$*" >&2; }
+die() {
+  printf 'kafka: error: %s\n' "$*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+}
+
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
+
+now_ms() { date +%s%3N; }
+
+# ---------------------------------------------------------------- locking
+# Serialise commands that change state (two concurrent `up`s must not race).
+take_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p "$(dirname "$STATE_DIR")"
+  exec 9>"$STATE_DIR.lock"
+  flock -w 180 9 || die "timed out waiting for lock $STATE_DIR.lock"
+}
+
+# ---------------------------------------------------------------- classpath
+CP=""
+CP_KEY=""
+resolve_classpath() {
+  need java "install a Java 17+ JDK"
+  mkdir -p "$CACHE_DIR"
+  CP_KEY="$({
+    cat "$POM"
+    printf 'kafka.version=%s\n' "${KAFKA_VERSION:-}"
+  } | sha256sum | cut -c1-16)"
+  local cpfile="$CACHE_DIR/classpath-$CP_KEY.txt"
+  if [[ -s "$cpfile" ]]; then
+    CP="$(<"$cpfile")"
+    local jar missing=0
+    local IFS=:
+    for jar in $CP; do
+      [[ -f "$jar" ]] || {
+        missing=1
+        break
+      }
+    done
+    unset IFS
+    ((missing == 0)) && return 0
+    log "cached classpath refers to missing jars; resolving again"
+  fi
+  need mvn "install Maven 3"
+  log "resolving Kafka ${KAFKA_VERSION:-(pom default)} from Maven Central (cached after the first run)"
+  local tmp="$cpfile.tmp.$$" mvnlog="$CACHE_DIR/mvn-$CP_KEY.log"
+  local -a mvn_args=(-B -q -f "$POM")
+  [[ -n "${KAFKA_VERSION:-}" ]] && mvn_args+=("-Dkafka.version=$KAFKA_VERSION")
+  if ! mvn "${mvn_args[@]}" dependency:build-classpath -Dmdep.outputFile="$tmp" >"$mvnlog" 2>&1; then
+    rm -f "$tmp"
+    tail -n 30 "$mvnlog" >&2 || true
+    die "maven could not resolve the Kafka classpath (full log: $mvnlog)"
+  fi
+  [[ -s "$tmp" ]] || die "maven produced an empty classpath (log: $mvnlog)"
+  mv -f "$tmp" "$cpfile"
+  CP="$(<"$cpfile")"
+}
+
+kafka_version_of_cp() {
+  local jar
+  jar="$(tr ':' '\n' <<<"$CP" | grep -m1 '/kafka_2\.13-[^/]*\.jar$' || true)"
+  jar="${jar##*/kafka_2.13-}"
+  printf '%s' "${jar%.jar}"
+}
+
+# ---------------------------------------------------------------- readiness probe
+PROBE_DIR=""
+compile_probe() {
+  local key
+  key="$({
+    cat "$PROBE_SRC"
+    printf '%s' "$CP_KEY"
+  } | sha256sum | cut -c1-16)"
+  PROBE_DIR="$CACHE_DIR/probe-$key"
+  [[ -f "$PROBE_DIR/KafkaReady.class" ]] && return 0
+  need javac "the readiness probe needs a JDK, not just a JRE"
+  local tmp="$PROBE_DIR.tmp.$$"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  javac -nowarn -encoding UTF-8 -cp "$CP" -d "$tmp" "$PROBE_SRC" >&2 || die "could not compile $PROBE_SRC"
+  mv -T "$tmp" "$PROBE_DIR" 2>/dev/null || rm -rf "$tmp"
+}
+
+# probe TIMEOUT_MS IDS ADDR...  (ids comma-separated)
+probe() {
+  java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
+    -Dlog4j2.configurationFile="$LOG4J_CONF" \
+    -Dkafka.logs.dir="$STATE_DIR" -Dkafka.log.file=probe.log \
+    -cp "$PROBE_DIR:$CP" KafkaReady "$@"
+}
+
+# ---------------------------------------------------------------- state helpers
+node_dir() { printf '%s/node-%s' "$STATE_DIR" "$1"; }
+broker_port() { echo $((BROKER_PORT_BASE + $1 - 1)); }
+controller_port() { echo $((CONTROLLER_PORT_BASE + $1 - 1)); }
+
+NODES=""
+BOOTSTRAP=""
+load_state() {
+  [[ -f "$STATE_DIR/cluster.env" ]] || return 1
+  # shellcheck disable=SC1091
+  source "$STATE_DIR/cluster.env"
+  # ports recorded at `up` time win over the current environment
+  BROKER_PORT_BASE="$STATE_BROKER_PORT_BASE"
+  CONTROLLER_PORT_BASE="$STATE_CONTROLLER_PORT_BASE"
+  NODES="$STATE_NODES"
+  BOOTSTRAP="$STATE_BOOTSTRAP"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# The JVM of node K carries -Dtasks.kafka.home=<node dir>; only such a process
+# is ever signalled, so a recycled pid is never killed by mistake.
+is_our_pid() {
+  local pid="$1" k="$2" want
+  want="-Dtasks.kafka.home=$(node_dir "$k")"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -r "/proc/$pid/cmdline" ]]; then
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$want"
+  else
+    ps -p "$pid" -o args= 2>/dev/null | grep -qF -- "$want"
+  fi
+}
+
+node_pid() {
+  local f
+  f="$(node_dir "$1")/pid"
+  [[ -f "$f" ]] || return 1
+  local pid
+  pid="$(<"$f")"
+  is_our_pid "$pid" "$1" || return 1
+  printf '%s' "$pid"
+}
+
+node_running() { node_pid "$1" >/dev/null; }
+
+# stop_nodes SIGNAL K... : signal the given nodes, wait up to STOP_TIMEOUT
+# seconds for them to exit, then SIGKILL whatever is left.
+stop_nodes() {
+  local sig="$1"
+  shift
+  local k pid entry
+  local -a pending=()
+  for k in "$@"; do
+    if pid="$(node_pid "$k")"; then
+      kill "-$sig" "$pid" 2>/dev/null || true
+      pending+=("$pid:$k")
+    fi
+  done
+  local deadline=$(($(now_ms) + STOP_TIMEOUT * 1000)) killed=0
+  while ((${#pending[@]})); do
+    local -a still=()
+    for entry in "${pending[@]}"; do
+      is_our_pid "${entry%%:*}" "${entry##*:}" && still+=("$entry")
+    done
+    ((${#still[@]})) || break
+    pending=("${still[@]}")
+    if (($(now_ms) >= deadline)); then
+      if ((killed)); then
+        log "warning: pid(s) ${pending[*]} survived SIGKILL"
+        break
+      fi
+      for entry in "${pending[@]}"; do
+        log "node ${entry##*:} (pid ${entry%%:*}) still running after ${STOP_TIMEOUT}s; sending SIGKILL"
+        kill -KILL "${entry%%:*}" 2>/dev/null || true
+      done
+      killed=1
+      deadline=$(($(now_ms) + 10000))
+    fi
+    sleep 0.1
+  done
+  for k in "$@"; do rm -f "$(node_dir "$k")/pid"; done
+}
+
+all_node_ids() {
+  local k ids=""
+  for ((k = 1; k <= NODES; k++)); do ids+="${ids:+,}$k"; done
+  printf '%s' "$ids"
+}
+
+remove_state_dir() {
+  [[ -d "$STATE_DIR" ]] || return 0
+  case "$STATE_DIR" in
+  "" | / | "$HOME" | /tmp | /root | /home) die "refusing to delete suspicious state dir '$STATE_DIR'" ;;
+  esac
+  if [[ ! -f "$STATE_DIR/$MARKER_FILE" ]] && [[ -n "$(ls -A "$STATE_DIR" 2>/dev/null)" ]]; then
+    die "$STATE_DIR exists but was not created by kafka.sh; not deleting it"
+  fi
+  rm -rf "$STATE_DIR"
+}
+
+print_log_tails() {
+  local k d
+  for ((k = 1; k <= NODES; k++)); do
+    d="$(node_dir "$k")/logs"
+    for f in "$d/stdout.log" "$d/server.log"; do
+      [[ -s "$f" ]] || continue
+      printf '\n----- node %s: tail of %s -----\n' "$k" "$f" >&2
+      tail -n 40 "$f" >&2 || true
+    done
+  done
+  printf '\n' >&2
+}
+
+# ---------------------------------------------------------------- config
+write_config() {
+  local k="$1" n="$2" voters="$3"
+  local d rf isr
+  d="$(node_dir "$k")"
+  rf=$((n < 3 ? n : 3))
+  isr=$((rf >= 3 ? 2 : 1))
+  mkdir -p "$d/data" "$d/logs"
+  cat >"$d/server.properties" <<EOF
+# generated by scripts/kafka/kafka.sh
+process.roles=broker,controller
+node.id=$k
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k")
+advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$d/data
+
+num.partitions=1
+default.replication.factor=$rf
+min.insync.replicas=1
+auto.create.topics.enable=true
+delete.topic.enable=true
+
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+group.initial.rebalance.delay.ms=0
+
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+EOF
+}
+
+format_node() {
+  local k="$1" cluster_id="$2" d
+  d="$(node_dir "$k")"
+  if ! java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
+    -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$d/logs" -Dkafka.log.file=format.log \
+    -cp "$CP" kafka.tools.StorageTool format -t "$cluster_id" -c "$d/server.properties" \
+    >"$d/logs/format.out" 2>&1; then
+    cat "$d/logs/format.out" >&2
+    return 1
+  fi
+}
+
+launch_node() {
+  local k="$1" d pid
+  d="$(node_dir "$k")"
+  local -a setsid_cmd=()
+  command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
+  # shellcheck disable=SC2086
+  (
+    cd "$d"
+    exec "${setsid_cmd[@]}" java $HEAP_OPTS $JVM_OPTS \
+      "-Dtasks.kafka.home=$d" \
+      "-Dlog4j2.configurationFile=$LOG4J_CONF" "-Dkafka.logs.dir=$d/logs" \
+      -cp "$CP" kafka.Kafka "$d/server.properties"
+  ) </dev/null >>"$d/logs/stdout.log" 2>&1 &
+  pid=$!
+  printf '%s\n' "$pid" >"$d/pid"
+}
+
+# wait_ready TIMEOUT_S IDS NODE... : probe via the given nodes while watching
+# that none of the launched JVMs has died.
+wait_ready() {
+  local timeout_s="$1" ids="$2"
+  shift 2
+  local k addrs=()
+  for k in "$@"; do addrs+=("$HOST:$(broker_port "$k")"); done
+  probe $((timeout_s * 1000)) "$ids" "${addrs[@]}" &
+  local ppid=$!
+  while kill -0 "$ppid" 2>/dev/null; do
+    for k in "$@"; do
+      if ! node_running "$k"; then
+        kill "$ppid" 2>/dev/null || true
+        wait "$ppid" 2>/dev/null || true
+        log "node $k exited during startup"
+        return 1
+      fi
+    done
+    sleep 0.2
+  done
+  wait "$ppid"
+}
+
+# ---------------------------------------------------------------- commands
+cmd_up() {
+  local n=1
+  while (($#)); do
+    case "$1" in
+    --nodes | -n)
+      [[ $# -ge 2 ]] || die "--nodes needs a value"
+      n="$2"
+      shift 2
+      ;;
+    --nodes=*)
+      n="${1#--nodes=}"
+      shift
+      ;;
+    *) die "unknown option for up: $1" ;;
+    esac
+  done
+  [[ "$n" =~ ^[1-9]$ ]] || die "--nodes must be 1..9 (got '$n')"
+
+  take_lock
+  local t0
+  t0="$(now_ms)"
+
+  if load_state; then
+    local k healthy=1
+    for ((k = 1; k <= NODES; k++)); do node_running "$k" || healthy=0; done
+    if ((healthy)); then
+      if [[ "$NODES" != "$n" ]]; then
+        die "a $NODES-node cluster is already running ($BOOTSTRAP); run '$0 down' first"
+      fi
+      resolve_classpath
+      compile_probe
+      if probe 15000 "$(all_node_ids)" ${BOOTSTRAP//,/ } 2>/dev/null; then
+        log "already running ($NODES node(s))"
+        printf '%s\n' "$BOOTSTRAP"
+        return 0
+      fi
+      log "existing cluster does not answer; recreating it"
+    else
+      log "found stale state in $STATE_DIR; recreating the cluster"
+    fi
+    local all=()
+    for ((k = 1; k <= NODES; k++)); do all+=("$k"); done
+    STOP_TIMEOUT=5 stop_nodes KILL "${all[@]}"
+    remove_state_dir
+    BROKER_PORT_BASE="${KAFKA_BROKER_PORT:-9092}"
+    CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
+  elif [[ -d "$STATE_DIR" ]]; then
+    remove_state_dir
+  fi
+
+  resolve_classpath
+  local version
+  version="$(kafka_version_of_cp)"
+
+  NODES="$n"
+  local k voters="" bootstrap=""
+  for ((k = 1; k <= n; k++)); do
+    voters+="${voters:+,}$k@$HOST:$(controller_port "$k")"
+    bootstrap+="${bootstrap:+,}$HOST:$(broker_port "$k")"
+    for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
+      port_open "$p" && die "port $p on $HOST is already in use by another process (set KAFKA_BROKER_PORT/KAFKA_CONTROLLER_PORT to move)"
+    done
+  done
+  BOOTSTRAP="$bootstrap"
+
+  mkdir -p "$STATE_DIR"
+  : >"$STATE_DIR/$MARKER_FILE"
+  local cluster_id
+  cluster_id="$(new_cluster_id)"
+  {
+    printf 'STATE_NODES=%q\n' "$n"
+    printf 'STATE_BOOTSTRAP=%q\n' "$bootstrap"
+    printf 'STATE_BROKER_PORT_BASE=%q\n' "$BROKER_PORT_BASE"
+    printf 'STATE_CONTROLLER_PORT_BASE=%q\n' "$CONTROLLER_PORT_BASE"
+    printf 'STATE_CLUSTER_ID=%q\n' "$cluster_id"
+    printf 'STATE_KAFKA_VERSION=%q\n' "$version"
+    printf 'STATE_CP_KEY=%q\n' "$CP_KEY"
+  } >"$STATE_DIR/cluster.env"
+
+  log "starting Kafka $version, $n node(s), state in $STATE_DIR"
+  local -a fpids=()
+  for ((k = 1; k <= n; k++)); do
+    write_config "$k" "$n" "$voters"
+    format_node "$k" "$cluster_id" &
+    fpids+=($!)
+  done
+  local fp ok=1
+  for fp in "${fpids[@]}"; do wait "$fp" || ok=0; done
+  ((ok)) || die "formatting the KRaft storage failed"
+
+  for ((k = 1; k <= n; k++)); do launch_node "$k"; done
+  compile_probe # overlaps with broker startup
+
+  local ids nodes=()
+  ids="$(all_node_ids)"
+  for ((k = 1; k <= n; k++)); do nodes+=("$k"); done
+  if ! wait_ready "$START_TIMEOUT" "$ids" "${nodes[@]}"; then
+    print_log_tails
+    log "startup failed; stopping what was started (state kept in $STATE_DIR for inspection)"
+    STOP_TIMEOUT=5 stop_nodes KILL "${nodes[@]}"
+    exit 1
+  fi
+  local ms=$(($(now_ms) - t0))
+  log "ready in $((ms / 1000)).$((ms % 1000 / 100))s: $bootstrap"
+  printf '%s\n' "$bootstrap"
+}
+
+new_cluster_id() {
+  # 16 random bytes, URL-safe base64 without padding (Kafka's Uuid format).
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" == -* ]] || break
+  done
+  printf '%s' "$id"
+}
+
+cmd_down() {
+  take_lock
+  if load_state; then
+    local k all=()
+    for ((k = 1; k <= NODES; k++)); do all+=("$k"); done
+    stop_nodes TERM "${all[@]}"
+  elif [[ -d "$STATE_DIR" ]]; then
+    # partial state (e.g. interrupted up): stop whatever node dirs exist
+    local d all=()
+    for d in "$STATE_DIR"/node-*; do [[ -d "$d" ]] && all+=("${d##*/node-}"); done
+    ((${#all[@]})) && stop_nodes TERM "${all[@]}"
+  fi
+  if [[ -d "$STATE_DIR" ]]; then
+    remove_state_dir
+    log "stopped; removed $STATE_DIR"
+  else
+    log "not running"
+  fi
+}
+
+cmd_status() {
+  if ! load_state; then
+    echo "not running"
+    return 1
+  fi
+  local k up=0 line=""
+  for ((k = 1; k <= NODES; k++)); do
+    if node_running "$k" && port_open "$(broker_port "$k")"; then
+      up=$((up + 1))
+      line+=" node$k=up"
+    elif node_running "$k"; then
+      line+=" node$k=starting"
+    else
+      line+=" node$k=down"
+    fi
+  done
+  if ((up == NODES)); then
+    echo "running: $NODES node(s), Kafka $STATE_KAFKA_VERSION, bootstrap $BOOTSTRAP"
+    return 0
+  elif ((up == 0)); then
+    echo "not running (stale state in $STATE_DIR:$line)"
+    return 1
+  fi
+  echo "degraded: $up/$NODES node(s) up ($line ), bootstrap $BOOTSTRAP"
+  return 2
+}
+
+node_arg() {
+  [[ "${1:-}" =~ ^[1-9]$ ]] || die "expected a node number, got '${1:-}'"
+  load_state || die "no cluster state in $STATE_DIR; run 'up' first"
+  (($1 <= NODES)) || die "node $1 does not exist (cluster has $NODES node(s))"
+}
+
+cmd_stop_node() {
+  local k="${1:-}" sig=TERM
+  [[ "${2:-}" == "--kill" ]] && sig=KILL
+  node_arg "$k"
+  take_lock
+  if ! node_running "$k"; then
+    log "node $k is not running"
+    return 0
+  fi
+  stop_nodes "$sig" "$k"
+  log "node $k stopped (SIG$sig)"
+}
+
+cmd_start_node() {
+  local k="${1:-}"
+  node_arg "$k"
+  take_lock
+  if node_running "$k"; then
+    log "node $k is already running"
+    return 0
+  fi
+  resolve_classpath
+  [[ "$CP_KEY" == "$STATE_CP_KEY" ]] || die "KAFKA_VERSION or pom changed since 'up'; run down/up instead"
+  local p
+  for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
+    port_open "$p" && die "port $p is still in use; cannot restart node $k"
+  done
+  launch_node "$k"
+  compile_probe
+  # node k must answer on its own listener and see itself plus every other running node
+  local j ids=""
+  for ((j = 1; j <= NODES; j++)); do node_running "$j" && ids+="${ids:+,}$j"; done
+  if ! wait_ready "$START_TIMEOUT" "$ids" "$k"; then
+    print_log_tails
+    die "node $k did not come back"
+  fi
+  log "node $k is back"
+}
+
+cmd_bootstrap() {
+  load_state || die "not running"
+  printf '%s\n' "$BOOTSTRAP"
+}
+
+cmd_logs() {
+  load_state || die "not running"
+  local k="${1:-1}"
+  printf '%s\n' "$(node_dir "$k")/logs/server.log"
+}
+
+main() {
+  local cmd="${1:-}"
+  (($#)) && shift
+  case "$cmd" in
+  up) cmd_up "$@" ;;
+  down) cmd_down "$@" ;;
+  status) cmd_status "$@" ;;
+  bootstrap) cmd_bootstrap "$@" ;;
+  stop-node) cmd_stop_node "$@" ;;
+  start-node) cmd_start_node "$@" ;;
+  logs) cmd_logs "$@" ;;
+  -h | --help | help)
+    usage
+    ;;
+  *)
+    usage
+    exit 2
+    ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import each package by its public name; point those names at the
+// sources so a test run never depends on a stale dist.
+const alias = {
+  '@tasks/core': here('./packages/core/src/index.ts'),
+  '@tasks/kafka': here('./packages/kafka/src/index.ts'),
+  '@tasks/otel': here('./packages/otel/src/index.ts'),
+  '@tasks/testing': here('./packages/testing/src/index.ts'),
+};
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/unit/**/*.test.ts', 'apps/*/test/unit/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: [
+            'packages/*/test/integration/**/*.test.ts',
+            'apps/*/test/integration/**/*.test.ts',
+          ],
+          globalSetup: ['./tooling/vitest/kafka-global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // The broker is shared; files still run in parallel, each on its own topics and groups.
+          fileParallelism: true,
+        },
+      },
+    ],
+  },
+});
