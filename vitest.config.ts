@@ -5,12 +5,17 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // Tests import each package by its public name; point those names at the
 // sources so a test run never depends on a stale dist.
-const alias = {
-  '@tasks/core': here('./packages/core/src/index.ts'),
-  '@tasks/kafka': here('./packages/kafka/src/index.ts'),
-  '@tasks/otel': here('./packages/otel/src/index.ts'),
-  '@tasks/testing': here('./packages/testing/src/index.ts'),
-};
+// `@tasks/testing/contract` maps to `packages/testing/src/contract/index.ts`.
+const alias = [
+  {
+    find: /^@tasks\/(core|kafka|otel|testing)$/,
+    replacement: here('./packages/$1/src/index.ts'),
+  },
+  {
+    find: /^@tasks\/(core|kafka|otel|testing)\/([a-z-]+)$/,
+    replacement: here('./packages/$1/src/$2/index.ts'),
+  },
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -62,6 +62,7 @@ public final class KafkaReady {
         }
         if (allGood) {
           System.err.println("kafka: brokers " + wantIds + " are live, checked via " + String.join(",", addrs));
+          if (Boolean.getBoolean("kafka.ready.warmGroups")) warmGroupCoordinator(admins.get(0), deadline);
           return;
         }
         Thread.sleep(250);
@@ -76,6 +77,26 @@ public final class KafkaReady {
       }
     }
     System.err.println("kafka: not ready before deadline; last observation: " + last);
+    System.exit(1);
+  }
+
+  // Looking up a group's offsets makes the broker create __consumer_offsets and
+  // elect its coordinators now, so the first consumer group of a test run does
+  // not pay for it (clients would otherwise see COORDINATOR_NOT_AVAILABLE).
+  private static void warmGroupCoordinator(Admin admin, long deadline) throws InterruptedException {
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      try {
+        admin.listConsumerGroupOffsets("tasks-kafka-warmup").partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+        System.err.println("kafka: group coordinator ready");
+        return;
+      } catch (Exception e) {
+        Throwable c = e.getCause() != null ? e.getCause() : e;
+        last = c.getClass().getSimpleName() + ": " + c.getMessage();
+      }
+      Thread.sleep(250);
+    }
+    System.err.println("kafka: group coordinator not ready before deadline: " + last);
     System.exit(1);
   }
 

@@ -119,8 +119,12 @@ compile_probe() {
 }
 
 # probe TIMEOUT_MS IDS ADDR...  (ids comma-separated)
+# With PROBE_WARM=1 it also gets the group coordinator (__consumer_offsets) ready.
+PROBE_WARM=0
 probe() {
-  java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
+  local warm=false
+  [[ "$PROBE_WARM" == 1 ]] && warm=true
+  java -Xmx128m -Dkafka.ready.warmGroups=$warm -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
     -Dlog4j2.configurationFile="$LOG4J_CONF" \
     -Dkafka.logs.dir="$STATE_DIR" -Dkafka.log.file=probe.log \
     -cp "$PROBE_DIR:$CP" KafkaReady "$@"
@@ -430,6 +434,7 @@ cmd_up() {
   local ids nodes=()
   ids="$(all_node_ids)"
   for ((k = 1; k <= n; k++)); do nodes+=("$k"); done
+  PROBE_WARM=1
   if ! wait_ready "$START_TIMEOUT" "$ids" "${nodes[@]}"; then
     print_log_tails
     log "startup failed; stopping what was started (state kept in $STATE_DIR for inspection)"

@@ -75,6 +75,7 @@ export type {
 export { type CommitPosition, CommitTracker } from './transport/commit-tracker.js';
 export { Dispatcher, type DispatcherOptions } from './transport/dispatcher.js';
 export { Limiter } from './transport/limiter.js';
+export { composePush, type OutboundMessage, type PushMiddleware } from './transport/push.js';
 export type {
   InboundMessage,
   MessageHandler,

@@ -4,6 +4,7 @@ import { newTaskFactory, type TaskFactory } from '../factory/task-factory.js';
 import { createConsoleLogger, type Logger } from '../logger/logger.js';
 import { planRoutes } from '../routing/validate-routes.js';
 import type { ITask, ITaskServerCtx } from '../task/types.js';
+import type { PushMiddleware } from '../transport/push.js';
 import type { Transport, TransportEvent } from '../transport/types.js';
 import { createMessageHandler, toError } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
@@ -14,6 +15,8 @@ import type { RunEvent, RunListener } from './run-event.js';
 export interface TaskServerPlugin {
   readonly name: string;
   readonly middleware?: TaskMiddleware;
+  /** Middleware for pushers built with this plugin (e.g. a PRODUCER span). */
+  readonly pushMiddleware?: PushMiddleware;
   /** Called once, after every task stopped (flush telemetry here). */
   stop?(): Promise<void> | void;
 }
