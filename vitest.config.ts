@@ -20,6 +20,8 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // The JSON report lets .ci/run print one plain "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
       {
         resolve: { alias },

@@ -194,9 +194,11 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
   }
   const username = text(problems, 'username', input.username);
   const password = text(problems, 'password', input.password, true);
-  if ((username === undefined) !== (password === undefined) && problems.items.length === 0) {
+  // Pairing is judged on what was given, so it is reported alongside other problems
+  // (and not again when one of the two is present but malformed).
+  if ((input.username === undefined) !== (input.password === undefined)) {
     problems.add(
-      username === undefined ? 'username' : 'password',
+      input.username === undefined ? 'username' : 'password',
       'username and password go together: set both or neither',
     );
   }
@@ -263,16 +265,25 @@ export function applyKafkaEnv<T extends Partial<KqConf>>(
   conf: T,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): T {
-  const out: T = { ...conf };
+  const out: Record<string, unknown> = { ...conf };
+  // A go-zero file spells the field `Brokers`; drop that spelling when replacing it.
+  const set = (field: 'brokers' | 'username' | 'password', value: unknown) => {
+    delete out[field[0]!.toUpperCase() + field.slice(1)];
+    out[field] = value;
+  };
   const brokers = env.KAFKA_BROKERS?.trim();
-  if (brokers)
-    out.brokers = brokers
-      .split(',')
-      .map((b) => b.trim())
-      .filter(Boolean);
-  if (env.KAFKA_USERNAME) out.username = env.KAFKA_USERNAME;
-  if (env.KAFKA_PASSWORD) out.password = env.KAFKA_PASSWORD;
-  return out;
+  if (brokers) {
+    set(
+      'brokers',
+      brokers
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    );
+  }
+  if (env.KAFKA_USERNAME) set('username', env.KAFKA_USERNAME);
+  if (env.KAFKA_PASSWORD) set('password', env.KAFKA_PASSWORD);
+  return out as T;
 }
 
 /** A copy safe to log: credentials replaced. */

@@ -19,7 +19,10 @@ const secretKey = /pass(word)?|secret|token|credential|authorization|sasl|api[-_
  * Every logger this package builds runs its fields through it.
  */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper than this is cut, not passed through: an unvisited object could hold a
+  // secret, or a cycle that would make JSON.stringify throw.
+  if (depth > 6) return '[truncated]';
   if (value instanceof Error) {
     return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
   }

@@ -101,12 +101,17 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
       offset: message.offset,
     };
     const started = performance.now();
-    const report = (outcome: RunOutcome, attempt: number, extra: Partial<RunEvent> = {}) =>
+    const report = (
+      outcome: RunOutcome,
+      attempt: number,
+      extra: Pick<RunEvent, 'error' | 'failure'> = {},
+    ) =>
       deps.report({
         outcome,
         ...coordinates,
         attempt,
         durationMs: performance.now() - started,
+        message,
         ...extra,
       });
 
@@ -147,8 +152,18 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
           const failure = new TaskRunError(coordinates, attempt, error);
           report('failed', attempt, { error, failure });
           try {
-            await deps.onError(failure);
+            // Bounded by shutdown like the run: a hung error handler must not hold stop().
+            await untilAborted(
+              Promise.resolve().then(() => deps.onError(failure)),
+              signal,
+            );
           } catch (handlerError) {
+            if (signal.aborted) {
+              report('abandoned', attempt);
+              throw new ShutdownError(
+                `stopped while the error handler of ${message.topic}[${message.partition}]@${message.offset} ran`,
+              );
+            }
             deps.logger.error('the error handler threw', {
               ...coordinates,
               error: toError(handlerError),

@@ -15,15 +15,21 @@ export function compose(
   if (middleware.length === 0) return run;
   return (ctx) => {
     const dispatch = (i: number): Promise<void> => {
-      const layer = middleware[i];
-      if (!layer) return run(ctx);
-      let called = false;
-      return layer(ctx, () => {
-        if (called)
-          return Promise.reject(new Error('next() called more than once by a task middleware'));
-        called = true;
-        return dispatch(i + 1);
-      });
+      // A run or layer that throws synchronously still fails through the promise,
+      // so `next().catch(...)` and `next().then(ok, failed)` see every failure.
+      try {
+        const layer = middleware[i];
+        if (!layer) return run(ctx);
+        let called = false;
+        return layer(ctx, () => {
+          if (called)
+            return Promise.reject(new Error('next() called more than once by a task middleware'));
+          called = true;
+          return dispatch(i + 1);
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
     };
     return dispatch(0);
   };

@@ -1,4 +1,5 @@
 import type { TaskRunError } from '../errors/index.js';
+import type { InboundMessage } from '../transport/types.js';
 
 /** What became of one attempt at one message. */
 export type RunOutcome =
@@ -21,6 +22,8 @@ export interface RunEvent {
   readonly attempt: number;
   /** From the first attempt's start to this event. */
   readonly durationMs: number;
+  /** The message itself (headers included), the same object on every attempt. */
+  readonly message: InboundMessage;
   readonly error?: Error;
   readonly failure?: TaskRunError;
 }

@@ -67,6 +67,7 @@ export class TaskServer<T = unknown> {
   #stopping: Promise<void> | undefined;
   #unlistenTransport: (() => void) | undefined;
   #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
+  readonly #stopped = Promise.withResolvers<void>();
 
   constructor(serverCtx: ITaskServerCtx<T>, options: TaskServerOptions<T>) {
     this.#ctx = serverCtx;
@@ -144,6 +145,9 @@ export class TaskServer<T = unknown> {
         this.#onTransportEvent(event),
       );
       await this.#options.transport.start();
+      // stop() was called while the transport connected: it owns the state now, and
+      // flipping back to 'running' would let new messages in while it drains.
+      if (this.#stopping) return;
       this.#state = 'running';
       this.#logger.info('task server started', {
         transport: this.#options.transport.name,
@@ -154,6 +158,7 @@ export class TaskServer<T = unknown> {
       await this.#stopTasks();
       this.#unlistenTransport?.();
       this.#state = 'stopped';
+      this.#stopped.resolve();
       throw error;
     }
   }
@@ -171,6 +176,7 @@ export class TaskServer<T = unknown> {
   async #stop(): Promise<void> {
     if (this.#state === 'idle' || this.#state === 'stopped') {
       this.#state = 'stopped';
+      this.#stopped.resolve();
       return;
     }
     this.#state = 'stopping';
@@ -200,21 +206,31 @@ export class TaskServer<T = unknown> {
     }
     this.#unlistenTransport?.();
     this.#state = 'stopped';
+    this.#stopped.resolve();
     this.#logger.info('task server stopped', { ...this.#stats });
   }
 
+  /** Resolves once the server has stopped, whoever stopped it (a signal, `stop()`). */
+  stopped(): Promise<void> {
+    return this.#stopped.promise;
+  }
+
   /**
-   * Stops gracefully on the first SIGINT/SIGTERM and exits at once on the
-   * second. Returns a function that removes the handlers.
+   * Stops gracefully on the first SIGINT/SIGTERM and exits at once on
+   * another one a second or more later (a duplicate delivered within that
+   * second is ignored). Returns a function that removes the handlers.
    */
   handleSignals(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
-    let received = 0;
+    let firstAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      received += 1;
-      if (received > 1) {
+      const now = Date.now();
+      // Wrappers (pnpm, shells) may deliver one Ctrl-C twice; only a later signal forces.
+      if (firstAt !== 0) {
+        if (now - firstAt < 1_000) return;
         this.#logger.warn(`${signal} again: exiting without draining`);
         process.exit(130);
       }
+      firstAt = now;
       this.#logger.info(`${signal} received: draining in-flight runs (send again to force)`);
       this.stop().then(
         () => {

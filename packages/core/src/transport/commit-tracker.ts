@@ -7,6 +7,8 @@ class PartitionLedger {
   readonly entries: Entry[] = [];
   readonly byOffset = new Map<number, Entry>();
   head = 0;
+  /** The highest offset begun; kept apart from `entries`, which compaction empties. */
+  lastBegun: number | undefined;
   /** The next offset to commit (Kafka commits "the next offset to read"). */
   committable: number | undefined;
   committed: number | undefined;
@@ -54,10 +56,11 @@ export class CommitTracker {
   begin(topic: string, partition: number, offset: number): void {
     const ledger = this.#ledger(topic, partition);
     if (ledger.byOffset.has(offset)) return;
-    const last = ledger.entries[ledger.entries.length - 1];
-    if (last && last.offset > offset) {
-      throw new RangeError(`offset ${offset} began after ${last.offset} on ${topic}[${partition}]`);
+    const last = ledger.lastBegun;
+    if (last !== undefined && last > offset) {
+      throw new RangeError(`offset ${offset} began after ${last} on ${topic}[${partition}]`);
     }
+    ledger.lastBegun = offset;
     const entry: Entry = { offset, state: 'running' };
     ledger.entries.push(entry);
     ledger.byOffset.set(offset, entry);

@@ -34,15 +34,35 @@ export class Dispatcher {
    * Starts the message's run once a processor is free (and, with
    * `commitInOrder`, once the partition's previous run settled). Resolves when
    * the run has started, not finished: awaiting it is the fetch loop's
-   * backpressure.
+   * backpressure. A message whose partition is revoked while it waits is
+   * dropped without running.
    */
   async dispatch(message: InboundMessage): Promise<void> {
     const offset = Number(message.offset);
     const key = `${message.topic}\u0000${message.partition}`;
     const generation = this.#generation.get(key) ?? 0;
-    if (this.#options.commitInOrder) await this.#partitionTail.get(key);
-    await this.#limiter.acquire();
-    this.tracker.begin(message.topic, message.partition, offset);
+    // Take the partition's place in line before the first await, so in-order runs
+    // follow call order even when the caller does not await each dispatch.
+    const turn = this.#options.commitInOrder ? this.#takeTurn(key) : undefined;
+    let started = false;
+    try {
+      await turn?.previous;
+      await this.#limiter.acquire();
+      if ((this.#generation.get(key) ?? 0) !== generation) {
+        // Revoked while it waited: the message is the next owner's, so it never starts here.
+        this.#limiter.release();
+        return;
+      }
+      try {
+        this.tracker.begin(message.topic, message.partition, offset);
+      } catch (error) {
+        this.#limiter.release();
+        throw error;
+      }
+      started = true;
+    } finally {
+      if (!started) turn?.done();
+    }
     const run = Promise.resolve()
       .then(() => this.#options.handler(message))
       .then(
@@ -60,10 +80,26 @@ export class Dispatcher {
       .finally(() => {
         this.#limiter.release();
         this.#running.delete(run);
-        if (this.#partitionTail.get(key) === run) this.#partitionTail.delete(key);
+        turn?.done();
       });
     this.#running.add(run);
-    if (this.#options.commitInOrder) this.#partitionTail.set(key, run);
+  }
+
+  /** Queues behind the partition's last run; `done` lets the next one go. */
+  #takeTurn(key: string): { previous: Promise<void> | undefined; done: () => void } {
+    const previous = this.#partitionTail.get(key);
+    let release!: () => void;
+    const settled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#partitionTail.set(key, settled);
+    return {
+      previous,
+      done: () => {
+        if (this.#partitionTail.get(key) === settled) this.#partitionTail.delete(key);
+        release();
+      },
+    };
   }
 
   /** Stops tracking a partition (revoked); runs still in flight for it no longer count. */

@@ -1,0 +1,246 @@
+import { Dispatcher, type InboundMessage } from '@tasks/core';
+import { describe, expect, it } from 'vitest';
+import { type Deferred, deferred, flush, inbound, track, waitFor } from './support.js';
+
+const T = 'orders';
+
+/** A dispatcher whose handler waits, per message, until the test finishes or fails it. */
+function harness(processors: number, commitInOrder = false) {
+  const gates = new Map<string, Deferred>();
+  const gate = (id: string) => {
+    let found = gates.get(id);
+    if (!found) {
+      found = deferred();
+      gates.set(id, found);
+    }
+    return found;
+  };
+  const started: string[] = [];
+  const running = new Set<string>();
+  let maxRunning = 0;
+  const dispatcher = new Dispatcher({
+    processors,
+    commitInOrder,
+    handler: async (message: InboundMessage) => {
+      const id = `${message.partition}@${message.offset}`;
+      started.push(id);
+      running.add(id);
+      maxRunning = Math.max(maxRunning, running.size);
+      try {
+        await gate(id).promise;
+      } finally {
+        running.delete(id);
+      }
+    },
+  });
+  const msg = (partition: number, offset: number) => inbound(T, offset, { partition });
+  return {
+    dispatcher,
+    started,
+    running,
+    maxRunning: () => maxRunning,
+    msg,
+    dispatch: (partition: number, offset: number) => dispatcher.dispatch(msg(partition, offset)),
+    finish: (id: string) => gate(id).resolve(),
+    fail: (id: string) => gate(id).reject(new Error(`failed ${id}`)),
+    committable: (partition: number) =>
+      dispatcher.tracker.pending().find((p) => p.partition === partition)?.offset,
+  };
+}
+
+describe('Dispatcher', () => {
+  it('never has more than `processors` handlers in flight', async () => {
+    const h = harness(3);
+    const messages = Array.from({ length: 30 }, (_, i) => h.msg(i % 3, Math.floor(i / 3)));
+    // A fetch loop: dispatch in offset order, awaiting each (backpressure).
+    const feeder = (async () => {
+      for (const message of messages) {
+        await h.dispatcher.dispatch(message);
+        expect(h.dispatcher.inFlight).toBeLessThanOrEqual(3);
+      }
+    })();
+    for (let done = 0; done < messages.length; done++) {
+      await waitFor(() => h.running.size > 0, 'a run to finish');
+      // Finish the newest run first: completions come out of order.
+      const newest = [...h.running].at(-1)!;
+      h.finish(newest);
+      await flush();
+    }
+    await feeder;
+    await h.dispatcher.idle();
+    expect(h.started).toHaveLength(30);
+    expect(h.maxRunning()).toBe(3);
+    expect(h.dispatcher.inFlight).toBe(0);
+    expect(h.dispatcher.tracker.inFlight).toBe(0);
+    expect([0, 1, 2].map((p) => h.committable(p))).toEqual([10, 10, 10]);
+  });
+
+  it('applies backpressure: dispatch() resolves only once a slot is free', async () => {
+    const h = harness(2);
+    await h.dispatch(0, 0);
+    await h.dispatch(0, 1);
+    const third = track(h.dispatch(0, 2));
+    await flush();
+    expect(third.settled()).toBe(false);
+    expect(h.started).toEqual(['0@0', '0@1']);
+    h.finish('0@1');
+    await third.result;
+    await waitFor(() => h.started.length === 3, 'the third run to start');
+    expect(h.started[2]).toBe('0@2');
+    expect(h.committable(0)).toBeUndefined();
+  });
+
+  it('resolves dispatch() when the run starts, not when it ends', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    await waitFor(() => h.started.length === 1, 'the run to start');
+    expect(h.running.has('0@0')).toBe(true);
+    expect(h.dispatcher.inFlight).toBe(1);
+    h.finish('0@0');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it('with commitInOrder, runs one message at a time per partition, in order', async () => {
+    const h = harness(8, true);
+    // Fired without awaiting each call: ordering must follow call order anyway.
+    const dispatches = [h.dispatch(0, 0), h.dispatch(0, 1), h.dispatch(0, 2), h.dispatch(1, 0)];
+    await waitFor(() => h.started.length === 2, 'the partitions to start');
+    await flush();
+    expect(h.started.sort()).toEqual(['0@0', '1@0']);
+    h.finish('0@0');
+    await waitFor(() => h.started.includes('0@1'), '0@1 to start');
+    await flush();
+    expect(h.started).not.toContain('0@2');
+    h.fail('0@1');
+    await waitFor(() => h.started.includes('0@2'), '0@2 to start');
+    h.finish('0@2');
+    h.finish('1@0');
+    await Promise.all(dispatches);
+    await h.dispatcher.idle();
+    expect(h.started.filter((id) => id.startsWith('0@'))).toEqual(['0@0', '0@1', '0@2']);
+    expect(h.maxRunning()).toBe(2);
+    // 0@1 failed: partition 0 stays committed below it.
+    expect(h.committable(0)).toBe(1);
+    expect(h.committable(1)).toBe(1);
+  });
+
+  it('with commitInOrder, other partitions proceed while one waits', async () => {
+    const h = harness(4, true);
+    await h.dispatch(0, 0);
+    const blocked = track(h.dispatch(0, 1));
+    await h.dispatch(1, 0);
+    await h.dispatch(2, 0);
+    await waitFor(() => h.started.length === 3, 'partitions 1 and 2 to start');
+    expect(h.started).toEqual(['0@0', '1@0', '2@0']);
+    expect(blocked.settled()).toBe(false);
+    h.finish('1@0');
+    h.finish('2@0');
+    await h.dispatch(1, 1);
+    await waitFor(() => h.started.includes('1@1'), '1@1 to start');
+    expect(blocked.settled()).toBe(false);
+    h.finish('0@0');
+    await blocked.result;
+    h.finish('0@1');
+    h.finish('1@1');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(2);
+    expect(h.committable(1)).toBe(2);
+  });
+
+  it('leaves a rejected message uncommitted, and everything after it', async () => {
+    const h = harness(3);
+    await h.dispatch(0, 0);
+    await h.dispatch(0, 1);
+    await h.dispatch(0, 2);
+    h.finish('0@0');
+    h.fail('0@1');
+    h.finish('0@2');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+    expect(h.dispatcher.tracker.inFlight).toBe(0);
+    expect(h.dispatcher.inFlight).toBe(0);
+  });
+
+  it('contains a handler that throws synchronously', async () => {
+    const dispatcher = new Dispatcher({
+      processors: 1,
+      commitInOrder: false,
+      handler: () => {
+        throw new Error('sync');
+      },
+    });
+    await dispatcher.dispatch(inbound(T, 0));
+    await dispatcher.idle();
+    expect(dispatcher.tracker.pending()).toEqual([]);
+    expect(dispatcher.tracker.inFlight).toBe(0);
+    // The slot came back.
+    await dispatcher.dispatch(inbound(T, 1));
+    await dispatcher.idle();
+    expect(dispatcher.inFlight).toBe(0);
+  });
+
+  it('revoke() drops the results of runs in flight for that partition only', async () => {
+    const h = harness(4);
+    await h.dispatch(0, 0);
+    await h.dispatch(1, 0);
+    h.dispatcher.revoke(T, 0);
+    expect(h.dispatcher.tracker.inFlight).toBe(1);
+    h.finish('0@0');
+    h.finish('1@0');
+    await h.dispatcher.idle();
+    expect(h.dispatcher.tracker.pending()).toEqual([{ topic: T, partition: 1, offset: 1 }]);
+    expect(h.dispatcher.tracker.inFlight).toBe(0);
+    // Reassigned: the partition is tracked afresh.
+    await h.dispatch(0, 0);
+    h.finish('0@0');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it('does not run a message whose partition was revoked while it waited for a slot', async () => {
+    const h = harness(1);
+    await h.dispatch(1, 0);
+    const waiting = track(h.dispatch(0, 5));
+    await flush();
+    h.dispatcher.revoke(T, 0);
+    h.finish('1@0');
+    await waiting.result;
+    await h.dispatcher.idle();
+    expect(h.started).toEqual(['1@0']);
+    expect(h.dispatcher.tracker.inFlight).toBe(0);
+    // Reassigned at a later offset (another member committed meanwhile): commits move again.
+    await h.dispatch(0, 7);
+    h.finish('0@7');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(8);
+  });
+
+  it('rejects an offset that goes backwards without losing a processor', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 5);
+    h.finish('0@5');
+    await h.dispatcher.idle();
+    await expect(h.dispatch(0, 3)).rejects.toThrow(RangeError);
+    const next = track(h.dispatch(0, 6));
+    await waitFor(() => next.settled(), 'the next dispatch to start', 500);
+    h.finish('0@6');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(7);
+  });
+
+  it('idle() waits for every run started, including ones started meanwhile', async () => {
+    const h = harness(1);
+    await expect(h.dispatcher.idle()).resolves.toBeUndefined();
+    await h.dispatch(0, 0);
+    const queued = h.dispatch(0, 1);
+    const idle = track(h.dispatcher.idle());
+    h.finish('0@0');
+    await queued;
+    await flush();
+    expect(idle.settled()).toBe(false);
+    h.finish('0@1');
+    await idle.result;
+    expect(h.committable(0)).toBe(2);
+  });
+});
