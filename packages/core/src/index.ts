@@ -56,6 +56,7 @@ export {
 export {
   newTaskServerCtx,
   type ServerCtxOption,
+  type TypedServerCtxOption,
   withFuncRegister,
   withKafkaConf,
   withObject,

@@ -12,14 +12,23 @@ interface CtxState {
 
 declare const objectType: unique symbol;
 
-/** One `with...` option. `T` is the type of `object()` it implies, if any. */
-export interface ServerCtxOption<out T = never> {
+/** One `with...` option. */
+export interface ServerCtxOption {
   readonly apply: (state: CtxState) => void;
-  readonly [objectType]?: T;
 }
 
-function option<T = never>(apply: (state: CtxState) => void): ServerCtxOption<T> {
+/** An option that also says what `object()` returns (`withObject`, `withFuncRegister`). */
+export interface TypedServerCtxOption<T> extends ServerCtxOption {
+  /** Type-only: never set at run time. */
+  readonly [objectType]: T;
+}
+
+function option(apply: (state: CtxState) => void): ServerCtxOption {
   return { apply };
+}
+
+function typedOption<T>(apply: (state: CtxState) => void): TypedServerCtxOption<T> {
+  return { apply } as TypedServerCtxOption<T>;
 }
 
 /** Task key to topic; merged with earlier routes. */
@@ -43,14 +52,14 @@ export function withTelemetry(config: TraceConfig): ServerCtxOption {
 }
 
 /** Your services object, handed back typed by `object()`. */
-export function withObject<T>(object: T): ServerCtxOption<T> {
-  return option<T>((s) => {
+export function withObject<T>(object: T): TypedServerCtxOption<T> {
+  return typedOption<T>((s) => {
     s.object = object;
   });
 }
 
-export function withFuncRegister<T>(register: FuncRegister<T>): ServerCtxOption<T> {
-  return option<T>((s) => {
+export function withFuncRegister<T>(register: FuncRegister<T>): TypedServerCtxOption<T> {
+  return typedOption<T>((s) => {
     s.funcRegister = register;
   });
 }
@@ -58,10 +67,13 @@ export function withFuncRegister<T>(register: FuncRegister<T>): ServerCtxOption<
 /**
  * Builds the seed's `ITaskServerCtx` from options, as the Go original does:
  * `newTaskServerCtx(withTaskRoute(...), withKafkaConf(...), withObject(svc))`.
+ * `object()` is typed from `withObject` (and `withFuncRegister`), or is
+ * `undefined` without them; `newTaskServerCtx<Services>(...)` states it yourself.
  */
 export function newTaskServerCtx<T = undefined>(
-  ...options: readonly ServerCtxOption<T>[]
-): ITaskServerCtx<T> {
+  ...options: readonly (ServerCtxOption | TypedServerCtxOption<T>)[]
+): ITaskServerCtx<T>;
+export function newTaskServerCtx(...options: readonly ServerCtxOption[]): ITaskServerCtx<unknown> {
   const state: CtxState = {
     taskRoute: {},
     kafkaConf: [],
@@ -72,12 +84,12 @@ export function newTaskServerCtx<T = undefined>(
   for (const o of options) o.apply(state);
   const route = Object.freeze({ ...state.taskRoute });
   const confs = Object.freeze([...state.kafkaConf]);
-  const register = (state.funcRegister ?? (() => {})) as FuncRegister<T>;
+  const register = (state.funcRegister ?? (() => {})) as FuncRegister<unknown>;
   return {
     taskRoute: () => route,
     kafkaConf: () => confs,
     telemetry: () => state.telemetry,
     funcRegister: () => register,
-    object: () => state.object as T,
+    object: () => state.object,
   };
 }

@@ -155,10 +155,10 @@ export class TaskServer<T = unknown> {
       });
     } catch (error) {
       this.#state = 'stopping';
-      await this.#stopTasks();
-      this.#unlistenTransport?.();
-      this.#state = 'stopped';
-      this.#stopped.resolve();
+      this.#abort.abort(new ShutdownError());
+      // Subscribing may have opened connections; give them back before failing.
+      if (this.#tasks.length > 0) await this.#stopTransport();
+      await this.#release();
       throw error;
     }
   }
@@ -189,13 +189,25 @@ export class TaskServer<T = unknown> {
       this.#abort.abort(new ShutdownError());
     }, timeoutMs);
     try {
-      await this.#options.transport.stop();
-    } catch (error) {
-      this.#logger.error('transport failed to stop cleanly', { error: toError(error) });
+      await this.#stopTransport();
     } finally {
       clearTimeout(timer);
       if (!this.#abort.signal.aborted) this.#abort.abort(new ShutdownError());
     }
+    await this.#release();
+    this.#logger.info('task server stopped', { ...this.#stats });
+  }
+
+  async #stopTransport(): Promise<void> {
+    try {
+      await this.#options.transport.stop();
+    } catch (error) {
+      this.#logger.error('transport failed to stop cleanly', { error: toError(error) });
+    }
+  }
+
+  /** Stops every task once, then the plugins, and marks the server stopped. */
+  async #release(): Promise<void> {
     await this.#stopTasks();
     for (const plugin of this.#options.plugins ?? []) {
       try {
@@ -207,7 +219,6 @@ export class TaskServer<T = unknown> {
     this.#unlistenTransport?.();
     this.#state = 'stopped';
     this.#stopped.resolve();
-    this.#logger.info('task server stopped', { ...this.#stats });
   }
 
   /** Resolves once the server has stopped, whoever stopped it (a signal, `stop()`). */

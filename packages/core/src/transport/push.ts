@@ -24,8 +24,9 @@ export function composePush(
   middleware: readonly PushMiddleware[],
   send: (message: OutboundMessage) => Promise<void>,
 ): (message: OutboundMessage) => Promise<void> {
+  // Each layer runs inside a promise, so a middleware that throws synchronously rejects instead.
   return middleware.reduceRight<(message: OutboundMessage) => Promise<void>>(
-    (next, layer) => (message) => layer(message, next),
-    send,
+    (next, layer) => (message) => Promise.resolve().then(() => layer(message, next)),
+    (message) => Promise.resolve().then(() => send(message)),
   );
 }
