@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+
+export interface WorkerArgs {
+  readonly config: string;
+  /** Tasks the demo producer pushes at start; 0 pushes none. */
+  readonly demo: number;
+  /** Of those, how many carry a broken payload. */
+  readonly demoInvalid: number;
+  /** Stop once every pushed task settled, and print the JSON summary. */
+  readonly exitWhenIdle: boolean;
+  readonly transport: 'memory' | 'kafka';
+  readonly help: boolean;
+}
+
+export const usage = `Usage: pnpm start -- [options]
+
+Options:
+  --config <file>        worker configuration (default: etc/worker.yaml)
+  --demo <n>             push n demo tasks at start (default: 100)
+  --demo-invalid <n>     make the last n demo tasks invalid (default: 0)
+  --exit-when-idle       exit once every demo task settled; print a JSON summary on stdout
+  --transport <name>     memory (default) or kafka (the default when KAFKA_BROKERS is set)
+  -h, --help             show this text
+`;
+
+export class UsageError extends Error {}
+
+function count(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new UsageError(`--${name} must be a whole number >= 0, got "${raw}"`);
+  return value;
+}
+
+export function parseWorkerArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  defaultConfig: string,
+): WorkerArgs {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(args).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const transport = values.transport ?? (env.KAFKA_BROKERS ? 'kafka' : 'memory');
+  if (transport !== 'memory' && transport !== 'kafka') {
+    throw new UsageError(`--transport must be "memory" or "kafka", got "${transport}"`);
+  }
+  const demo = count('demo', values.demo, 100);
+  const demoInvalid = count('demo-invalid', values['demo-invalid'], 0);
+  if (demoInvalid > demo) throw new UsageError('--demo-invalid cannot exceed --demo');
+  return {
+    config: values.config ?? defaultConfig,
+    demo,
+    demoInvalid,
+    exitWhenIdle: values['exit-when-idle'] ?? false,
+    transport,
+    help: values.help ?? false,
+  };
+}
+
+function parse(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      demo: { type: 'string' },
+      'demo-invalid': { type: 'string' },
+      'exit-when-idle': { type: 'boolean' },
+      transport: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import {
+  applyKafkaEnv,
+  ConfigError,
+  type ConfigProblem,
+  type KqConf,
+  type ResolvedKqConf,
+  resolveKqConfs,
+} from '@tasks/core';
+import { type ResolvedTraceConfig, resolveTraceConfig } from '@tasks/otel';
+import { parseDocument } from 'yaml';
+
+export interface WorkerConfig {
+  readonly name: string;
+  readonly taskRoute: Readonly<Record<string, string>>;
+  readonly kafkaConf: readonly ResolvedKqConf[];
+  /** The Telemetry section, checked; undefined when the file has none. */
+  readonly telemetry: ResolvedTraceConfig | undefined;
+}
+
+const topLevel = new Set(['name', 'taskRoute', 'kafkaConf', 'telemetry']);
+
+const camel = (key: string) => key[0]!.toLowerCase() + key.slice(1);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads the worker's YAML file (go-zero's PascalCase keys or camelCase) and
+ * checks it. Throws one `ConfigError` listing every problem with its path.
+ */
+export function loadWorkerConfig(
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): WorkerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    throw new ConfigError([{ path, message: reason }], `cannot read ${path}`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        path: `${path}:${e.linePos?.[0]?.line ?? '?'}`,
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+      `${path} is not valid YAML`,
+    );
+  }
+  return parseWorkerConfig(doc.toJS(), env, path);
+}
+
+/** Checks an already parsed configuration object; see `loadWorkerConfig`. */
+export function parseWorkerConfig(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  source = 'config',
+): WorkerConfig {
+  if (!isRecord(raw)) {
+    throw new ConfigError([{ path: source, message: 'must be a mapping of Name, TaskRoute, KafkaConf, Telemetry' }]);
+  }
+  const problems: ConfigProblem[] = [];
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (topLevel.has(camel(key))) input[camel(key)] = value;
+    else problems.push({ path: key, message: 'unknown section (known: Name, TaskRoute, KafkaConf, Telemetry)' });
+  }
+
+  const name = input.name ?? 'task-worker';
+  if (typeof name !== 'string' || name.length === 0) {
+    problems.push({ path: 'Name', message: 'must be a non-empty string' });
+  }
+
+  const taskRoute: Record<string, string> = {};
+  if (!isRecord(input.taskRoute) || Object.keys(input.taskRoute).length === 0) {
+    problems.push({ path: 'TaskRoute', message: 'must map at least one task key to a topic' });
+  } else {
+    for (const [key, topic] of Object.entries(input.taskRoute)) {
+      if (typeof topic === 'string' && topic.length > 0) taskRoute[key] = topic;
+      else problems.push({ path: `TaskRoute.${key}`, message: `must be a topic name, got ${JSON.stringify(topic)}` });
+    }
+  }
+
+  let kafkaConf: ResolvedKqConf[] = [];
+  if (!Array.isArray(input.kafkaConf) || input.kafkaConf.length === 0) {
+    problems.push({ path: 'KafkaConf', message: 'must list at least one consumer conf' });
+  } else {
+    try {
+      kafkaConf = resolveKqConfs(
+        input.kafkaConf.map((conf) => (isRecord(conf) ? applyKafkaEnv(conf as Partial<KqConf>, env) : conf)),
+        'KafkaConf',
+      );
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+
+  let telemetry: ResolvedTraceConfig | undefined;
+  if (input.telemetry !== undefined && input.telemetry !== null) {
+    try {
+      telemetry = resolveTraceConfig(input.telemetry, {
+        path: 'Telemetry',
+        ...(typeof name === 'string' ? { name } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems, `${source} has ${problems.length} problem(s)`);
+  return { name: name as string, taskRoute, kafkaConf, telemetry };
+}
