@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@tasks/core';
+import { describe, expect, it } from 'vitest';
+import { loadWorkerConfig, parseWorkerConfig } from '../../src/config/load-config.js';
+import { workerRoot } from '../support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'worker-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadWorkerConfig', () => {
+  it('reads the shipped etc/worker.yaml', () => {
+    const config = loadWorkerConfig(join(workerRoot, 'etc/worker.yaml'), {});
+    expect(config.taskRoute).toEqual({ order: 'order-tasks', payment: 'payment-tasks' });
+    expect(config.kafkaConf.map((c) => c.topic)).toEqual(['order-tasks', 'payment-tasks']);
+    expect(config.kafkaConf[0]).toMatchObject({ group: 'task-worker', offset: 'first', processors: 8 });
+    expect(config.telemetry?.disabled).toBe(true);
+  });
+
+  it('takes camelCase keys as well as go-zero PascalCase', () => {
+    const config = parseWorkerConfig(
+      {
+        name: 'w',
+        taskRoute: { order: 'o' },
+        kafkaConf: [{ brokers: ['h:1'], group: 'g', topic: 'o', forceCommit: false }],
+      },
+      {},
+    );
+    expect(config.kafkaConf[0]).toMatchObject({ brokers: ['h:1'], forceCommit: false });
+    expect(config.telemetry).toBeUndefined();
+  });
+
+  it('lets KAFKA_BROKERS and credentials from the environment win over the file', () => {
+    const path = file(
+      'env.yaml',
+      'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [a:1], Group: g, Topic: o }\n',
+    );
+    const config = loadWorkerConfig(path, {
+      KAFKA_BROKERS: 'k1:9092, k2:9092',
+      KAFKA_USERNAME: 'svc',
+      KAFKA_PASSWORD: 'hunter2',
+    });
+    expect(config.kafkaConf[0]).toMatchObject({
+      brokers: ['k1:9092', 'k2:9092'],
+      username: 'svc',
+      password: 'hunter2',
+    });
+  });
+
+  it('lists every problem of a bad file with its path, and never echoes a password', () => {
+    const path = file(
+      'bad.yaml',
+      [
+        'Colour: blue',
+        'TaskRoute: { order: "" }',
+        'KafkaConf:',
+        '  - { Brokers: [], Group: g, Topic: o, Offset: middle, Processors: 0, Username: u, Password: 7 }',
+        'Telemetry: { Name: t, Sampler: 2 }',
+      ].join('\n'),
+    );
+    const problems = problemsOf(() => loadWorkerConfig(path, {}));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Colour: unknown section/),
+        expect.stringMatching(/^TaskRoute\.order: must be a topic name/),
+        expect.stringMatching(/^KafkaConf\[0\]\.brokers: /),
+        expect.stringMatching(/^KafkaConf\[0\]\.offset: .*"middle"/),
+        expect.stringMatching(/^KafkaConf\[0\]\.processors: .*0/),
+        expect.stringMatching(/^KafkaConf\[0\]\.password: /),
+        expect.stringMatching(/^Telemetry\.Sampler: /),
+      ]),
+    );
+    expect(problems.join('\n')).not.toMatch(/: 7\b|got 7/);
+  });
+
+  it('says where YAML syntax is broken', () => {
+    const path = file('syntax.yaml', 'TaskRoute:\n  order: [unclosed\n');
+    expect(problemsOf(() => loadWorkerConfig(path, {}))[0]).toMatch(/syntax\.yaml:\d+/);
+  });
+
+  it('reports a missing file as a config error', () => {
+    expect(problemsOf(() => loadWorkerConfig(join(dir, 'nope.yaml'), {}))).toEqual([
+      `${join(dir, 'nope.yaml')}: file not found`,
+    ]);
+  });
+});

@@ -1,0 +1,70 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseWorkerArgs, UsageError } from '../../src/cli/args.js';
+import { demoBatch } from '../../src/demo/demo-batch.js';
+import { runWorker, summaryOf } from '../support.js';
+
+describe('worker command line', () => {
+  it('parses the scripted mode, with or without the leading --', () => {
+    for (const argv of [['--demo', '1000', '--exit-when-idle'], ['--', '--demo', '1000', '--exit-when-idle']]) {
+      expect(parseWorkerArgs(argv, {}, 'etc/worker.yaml')).toMatchObject({
+        demo: 1000,
+        exitWhenIdle: true,
+        transport: 'memory',
+        config: 'etc/worker.yaml',
+      });
+    }
+  });
+
+  it('picks Kafka when KAFKA_BROKERS is set, unless told otherwise', () => {
+    expect(parseWorkerArgs([], { KAFKA_BROKERS: 'h:1' }, 'c').transport).toBe('kafka');
+    expect(parseWorkerArgs(['--transport', 'memory'], { KAFKA_BROKERS: 'h:1' }, 'c').transport).toBe('memory');
+  });
+
+  it('rejects bad arguments with a usage error', () => {
+    expect(() => parseWorkerArgs(['--demo', '-3'], {}, 'c')).toThrow(UsageError);
+    expect(() => parseWorkerArgs(['--transport', 'rabbit'], {}, 'c')).toThrow(/memory" or "kafka/);
+    expect(() => parseWorkerArgs(['--bogus'], {}, 'c')).toThrow(UsageError);
+  });
+
+  it('makes a demo batch of orders and payments, the last ones broken on request', () => {
+    const batch = demoBatch(10, 2);
+    expect(batch.map((t) => t.taskKey)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 'payment' : 'order')));
+    expect(() => JSON.parse(batch[0]!.value)).not.toThrow();
+    expect(() => JSON.parse(batch[8]!.value)).toThrow();
+    expect(JSON.parse(batch[9]!.value).amountCents).toBeLessThan(0);
+  });
+});
+
+describe('the built worker on the in-memory broker', () => {
+  it('processes a scripted demo and prints one JSON summary line', async () => {
+    const run = await runWorker(['--demo', '1000', '--exit-when-idle'], { KAFKA_BROKERS: '' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(summaryOf(run)).toMatchObject({ processed: 1000, failed: 0, pushed: 1000, transport: 'memory' });
+    expect(summaryOf(run).durationMs).toEqual(expect.any(Number));
+  });
+
+  it('counts invalid demo tasks as failed without stopping', async () => {
+    const run = await runWorker(['--demo', '50', '--demo-invalid', '4', '--exit-when-idle'], {
+      KAFKA_BROKERS: '',
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run)).toMatchObject({ processed: 46, failed: 4 });
+    expect(run.stderr).toMatch(/is not JSON|amountCents/);
+  });
+
+  it('exits 2 with a readable list, not a stack trace, on a bad config file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'worker-bad-'));
+    const path = join(dir, 'bad.yaml');
+    writeFileSync(path, 'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [], Group: g, Topic: o, Offset: middle }\n');
+    const run = await runWorker(['--config', path, '--exit-when-idle'], { KAFKA_BROKERS: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/KafkaConf\[0\]\.brokers/);
+    expect(run.stderr).toMatch(/KafkaConf\[0\]\.offset: must be "first" or "last", got "middle"/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe('');
+  });
+});
