@@ -26,6 +26,7 @@ CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+# KAFKA_EXTRA_PROPS: extra server.properties lines ("k=v;k2=v2"), used by `up`
 JVM_OPTS="${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Djava.awt.headless=true}"
 HOST=127.0.0.1
 MARKER_FILE=".tasks-kafka-state"
@@ -39,6 +40,16 @@ die() {
 usage() {
   sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
+
+# A readiness probe running in the background is ended with the script.
+PROBE_PID=""
+on_exit() {
+  [[ -n "$PROBE_PID" ]] && kill "$PROBE_PID" 2>/dev/null
+  return 0
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
 
@@ -83,7 +94,7 @@ resolve_classpath() {
   local tmp="$cpfile.tmp.$$" mvnlog="$CACHE_DIR/mvn-$CP_KEY.log"
   local -a mvn_args=(-B -q -f "$POM")
   [[ -n "${KAFKA_VERSION:-}" ]] && mvn_args+=("-Dkafka.version=$KAFKA_VERSION")
-  if ! mvn "${mvn_args[@]}" dependency:build-classpath -Dmdep.outputFile="$tmp" >"$mvnlog" 2>&1; then
+  if ! mvn "${mvn_args[@]}" dependency:build-classpath -Dmdep.outputFile="$tmp" </dev/null >"$mvnlog" 2>&1 9>&-; then
     rm -f "$tmp"
     tail -n 30 "$mvnlog" >&2 || true
     die "maven could not resolve the Kafka classpath (full log: $mvnlog)"
@@ -94,10 +105,15 @@ resolve_classpath() {
 }
 
 kafka_version_of_cp() {
-  local jar
-  jar="$(tr ':' '\n' <<<"$CP" | grep -m1 '/kafka_2\.13-[^/]*\.jar$' || true)"
-  jar="${jar##*/kafka_2.13-}"
-  printf '%s' "${jar%.jar}"
+  local jar IFS=:
+  for jar in $CP; do
+    if [[ "$jar" == */kafka_2.13-*.jar ]]; then
+      jar="${jar##*/kafka_2.13-}"
+      printf '%s' "${jar%.jar}"
+      return 0
+    fi
+  done
+  printf 'unknown'
 }
 
 # ---------------------------------------------------------------- readiness probe
@@ -114,20 +130,26 @@ compile_probe() {
   local tmp="$PROBE_DIR.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
-  javac -nowarn -encoding UTF-8 -cp "$CP" -d "$tmp" "$PROBE_SRC" >&2 || die "could not compile $PROBE_SRC"
+  javac -nowarn -encoding UTF-8 -cp "$CP" -d "$tmp" "$PROBE_SRC" >&2 9>&- || die "could not compile $PROBE_SRC"
   mv -T "$tmp" "$PROBE_DIR" 2>/dev/null || rm -rf "$tmp"
 }
 
 # probe TIMEOUT_MS IDS ADDR...  (ids comma-separated)
 # With PROBE_WARM=1 it also gets the group coordinator (__consumer_offsets) ready.
+# Every child process gets `9>&-` so that none of them holds the state lock.
 PROBE_WARM=0
-probe() {
+probe_cmd() {
   local warm=false
   [[ "$PROBE_WARM" == 1 ]] && warm=true
-  java -Xmx128m -Dkafka.ready.warmGroups=$warm -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
-    -Dlog4j2.configurationFile="$LOG4J_CONF" \
-    -Dkafka.logs.dir="$STATE_DIR" -Dkafka.log.file=probe.log \
-    -cp "$PROBE_DIR:$CP" KafkaReady "$@"
+  PROBE_CMD=(java -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData
+    "-Dkafka.ready.warmGroups=$warm"
+    "-Dlog4j2.configurationFile=$LOG4J_CONF"
+    "-Dkafka.logs.dir=$STATE_DIR" -Dkafka.log.file=probe.log
+    -cp "$PROBE_DIR:$CP" KafkaReady "$@")
+}
+probe() {
+  probe_cmd "$@"
+  "${PROBE_CMD[@]}" 9>&-
 }
 
 # ---------------------------------------------------------------- state helpers
@@ -153,14 +175,16 @@ port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 # The JVM of node K carries -Dtasks.kafka.home=<node dir>; only such a process
 # is ever signalled, so a recycled pid is never killed by mistake.
 is_our_pid() {
-  local pid="$1" k="$2" want
+  local pid="$1" k="$2" want args
   want="-Dtasks.kafka.home=$(node_dir "$k")"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # (no `| grep -q` here: with pipefail an early grep exit makes the pipe fail)
   if [[ -r "/proc/$pid/cmdline" ]]; then
-    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$want"
+    args="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
   else
-    ps -p "$pid" -o args= 2>/dev/null | grep -qF -- "$want"
+    args="$(ps -p "$pid" -o args= 2>/dev/null | tr ' ' '\n')" || return 1
   fi
+  [[ $'\n'"$args"$'\n' == *$'\n'"$want"$'\n'* ]]
 }
 
 node_pid() {
@@ -222,7 +246,7 @@ all_node_ids() {
 remove_state_dir() {
   [[ -d "$STATE_DIR" ]] || return 0
   case "$STATE_DIR" in
-  "" | / | "$HOME" | /tmp | /root | /home) die "refusing to delete suspicious state dir '$STATE_DIR'" ;;
+  "" | / | "${HOME:-/}" | /tmp | /root | /home | /var/tmp) die "refusing to delete suspicious state dir '$STATE_DIR'" ;;
   esac
   if [[ ! -f "$STATE_DIR/$MARKER_FILE" ]] && [[ -n "$(ls -A "$STATE_DIR" 2>/dev/null)" ]]; then
     die "$STATE_DIR exists but was not created by kafka.sh; not deleting it"
@@ -231,7 +255,7 @@ remove_state_dir() {
 }
 
 print_log_tails() {
-  local k d
+  local k d f
   for ((k = 1; k <= NODES; k++)); do
     d="$(node_dir "$k")/logs"
     for f in "$d/stdout.log" "$d/server.log"; do
@@ -283,6 +307,10 @@ num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.hours=24
 EOF
+  if [[ -n "${KAFKA_EXTRA_PROPS:-}" ]]; then
+    # extra key=value lines, separated by newlines or ';' (later keys win)
+    printf '\n# from KAFKA_EXTRA_PROPS\n%s\n' "${KAFKA_EXTRA_PROPS//;/$'\n'}" >>"$d/server.properties"
+  fi
 }
 
 format_node() {
@@ -291,14 +319,14 @@ format_node() {
   if ! java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
     -Dlog4j2.configurationFile="$LOG4J_CONF" -Dkafka.logs.dir="$d/logs" -Dkafka.log.file=format.log \
     -cp "$CP" kafka.tools.StorageTool format -t "$cluster_id" -c "$d/server.properties" \
-    >"$d/logs/format.out" 2>&1; then
+    </dev/null >"$d/logs/format.out" 2>&1 9>&-; then
     cat "$d/logs/format.out" >&2
     return 1
   fi
 }
 
 launch_node() {
-  local k="$1" d pid
+  local k="$1" d
   d="$(node_dir "$k")"
   local -a setsid_cmd=()
   command -v setsid >/dev/null 2>&1 && setsid_cmd=(setsid)
@@ -309,9 +337,8 @@ launch_node() {
       "-Dtasks.kafka.home=$d" \
       "-Dlog4j2.configurationFile=$LOG4J_CONF" "-Dkafka.logs.dir=$d/logs" \
       -cp "$CP" kafka.Kafka "$d/server.properties"
-  ) </dev/null >>"$d/logs/stdout.log" 2>&1 &
-  pid=$!
-  printf '%s\n' "$pid" >"$d/pid"
+  ) </dev/null >>"$d/logs/stdout.log" 2>&1 9>&- &
+  printf '%s\n' "$!" >"$d/pid"
 }
 
 # wait_ready TIMEOUT_S IDS NODE... : probe via the given nodes while watching
@@ -321,19 +348,23 @@ wait_ready() {
   shift 2
   local k addrs=()
   for k in "$@"; do addrs+=("$HOST:$(broker_port "$k")"); done
-  probe $((timeout_s * 1000)) "$ids" "${addrs[@]}" &
-  local ppid=$!
+  probe_cmd $((timeout_s * 1000)) "$ids" "${addrs[@]}"
+  "${PROBE_CMD[@]}" 9>&- &
+  local ppid=$! # the probe JVM itself (simple command, no subshell)
+  PROBE_PID=$ppid
   while kill -0 "$ppid" 2>/dev/null; do
     for k in "$@"; do
       if ! node_running "$k"; then
         kill "$ppid" 2>/dev/null || true
         wait "$ppid" 2>/dev/null || true
+        PROBE_PID=""
         log "node $k exited during startup"
         return 1
       fi
     done
     sleep 0.2
   done
+  PROBE_PID=""
   wait "$ppid"
 }
 
@@ -368,8 +399,13 @@ cmd_up() {
         die "a $NODES-node cluster is already running ($BOOTSTRAP); run '$0 down' first"
       fi
       resolve_classpath
+      if [[ "$CP_KEY" != "$STATE_CP_KEY" ]]; then
+        die "the running cluster is Kafka $STATE_KAFKA_VERSION, but KAFKA_VERSION/pom.xml now ask for something else; run '$0 down' first"
+      fi
       compile_probe
-      if probe 15000 "$(all_node_ids)" ${BOOTSTRAP//,/ } 2>/dev/null; then
+      local -a addrs
+      IFS=, read -r -a addrs <<<"$BOOTSTRAP"
+      if probe 15000 "$(all_node_ids)" "${addrs[@]}" 2>/dev/null; then
         log "already running ($NODES node(s))"
         printf '%s\n' "$BOOTSTRAP"
         return 0
@@ -393,7 +429,7 @@ cmd_up() {
   version="$(kafka_version_of_cp)"
 
   NODES="$n"
-  local k voters="" bootstrap=""
+  local k p voters="" bootstrap=""
   for ((k = 1; k <= n; k++)); do
     voters+="${voters:+,}$k@$HOST:$(controller_port "$k")"
     bootstrap+="${bootstrap:+,}$HOST:$(broker_port "$k")"
