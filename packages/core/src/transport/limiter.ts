@@ -10,6 +10,13 @@ export class Limiter {
     this.#limit = limit;
   }
 
+  /** Takes a slot if one is free right now; pair a `true` with one `release`. */
+  tryAcquire(): boolean {
+    if (this.#active >= this.#limit) return false;
+    this.#active += 1;
+    return true;
+  }
+
   /** Resolves once a slot is held; pair every acquire with one `release`. */
   acquire(): Promise<void> {
     if (this.#active < this.#limit) {
