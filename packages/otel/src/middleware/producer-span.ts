@@ -1,0 +1,115 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  defaultTextMapSetter,
+  propagation,
+  type Span,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api';
+import type { OutboundMessage, PushMiddleware } from '@tasks/core';
+import {
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_DESTINATION_PARTITION_ID,
+  ATTR_MESSAGING_KAFKA_MESSAGE_KEY,
+  ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
+  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_OPERATION_TYPE_VALUE_SEND,
+  MESSAGING_SYSTEM_VALUE_KAFKA,
+} from '../semconv.js';
+import {
+  byteLength,
+  bytesToText,
+  endSpan,
+  type Propagate,
+  recordFailure,
+  type SpanMiddlewareOptions,
+  type TracerLookup,
+  tracerLookup,
+} from './span-helpers.js';
+
+function producerAttributes(message: OutboundMessage): Attributes {
+  const attributes: Attributes = {
+    [ATTR_MESSAGING_SYSTEM]: MESSAGING_SYSTEM_VALUE_KAFKA,
+    [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_VALUE_SEND,
+    [ATTR_MESSAGING_OPERATION_NAME]: MESSAGING_OPERATION_TYPE_VALUE_SEND,
+    [ATTR_MESSAGING_DESTINATION_NAME]: message.topic,
+  };
+  if (message.partition !== undefined) {
+    attributes[ATTR_MESSAGING_DESTINATION_PARTITION_ID] = String(message.partition);
+  }
+  const key = bytesToText(message.key);
+  if (key !== undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_KEY] = key;
+  const size = byteLength(message.value);
+  if (size === undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
+  else attributes[ATTR_MESSAGING_MESSAGE_BODY_SIZE] = size;
+  return attributes;
+}
+
+/**
+ * The PRODUCER span middleware over a tracer lookup and a propagator: a span
+ * `send <topic>` around the send, its context written into the headers.
+ */
+export function producerSpanMiddleware(
+  lookup: TracerLookup,
+  propagator: Propagate,
+): PushMiddleware {
+  const start = (
+    message: OutboundMessage,
+  ): { span: Span; active: Context; message: OutboundMessage } | undefined => {
+    try {
+      const tracer = lookup();
+      if (!tracer) return undefined;
+      const parent = context.active();
+      const span = tracer.startSpan(
+        `send ${message.topic}`,
+        { kind: SpanKind.PRODUCER, attributes: producerAttributes(message) },
+        parent,
+      );
+      const active = trace.setSpan(parent, span);
+      const carrier: Record<string, string> = {};
+      try {
+        propagator.inject(active, carrier, defaultTextMapSetter);
+      } catch {
+        // Send without trace headers rather than not at all.
+      }
+      return { span, active, message: { ...message, headers: { ...message.headers, ...carrier } } };
+    } catch {
+      return undefined;
+    }
+  };
+
+  return async (message, next) => {
+    const started = start(message);
+    if (!started) return next(message);
+    try {
+      await context.with(started.active, () => next(started.message));
+    } catch (error) {
+      recordFailure(started.span, error);
+      throw error;
+    } finally {
+      endSpan(started.span);
+    }
+  };
+}
+
+/**
+ * Push middleware that wraps each send in a PRODUCER span `send <topic>`
+ * (child of the active span, if any) and writes its context into the message
+ * headers (`traceparent`, `tracestate`, `baggage`), which is where go-queue's
+ * kq pusher and `@opentelemetry/instrumentation-kafkajs` put it. A failed send
+ * ends the span with status ERROR.
+ *
+ * Without a `tracerProvider` it uses the global one, and calls straight
+ * through (headers untouched) while no SDK is registered.
+ */
+export function createProducerSpanMiddleware(options: SpanMiddlewareOptions = {}): PushMiddleware {
+  return producerSpanMiddleware(
+    tracerLookup(options.tracerProvider),
+    options.propagator ?? propagation,
+  );
+}
