@@ -42,6 +42,8 @@ export function unwrapGoEnvelope(
   return carrier ? { body: parsed.body, carrier } : undefined;
 }
 
+const noTrace: TraceCarrier = Object.freeze({ source: 'none', fields: Object.freeze({}) });
+
 function headerCarrier(message: InboundMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const field of propagationFields) {
@@ -51,28 +53,62 @@ function headerCarrier(message: InboundMessage): Record<string, string> {
   return out;
 }
 
-/**
- * Turns the raw message into the strings a task receives and finds its trace
- * context. Precedence: the Go envelope (it holds the producer span), then the
- * key (older Go pushers put the carrier there), then W3C headers.
- */
-export function decodeMessage(message: InboundMessage, unwrapEnvelope: boolean): DecodedMessage {
-  const key = message.key === null ? '' : message.key.toString('utf8');
-  let value = message.value === null ? '' : message.value.toString('utf8');
+/** The strings a task receives, and the envelope's carrier when there was one. */
+export interface DecodedPayload {
+  readonly key: string;
+  readonly value: string;
+  readonly envelopeCarrier: Readonly<Record<string, string>> | undefined;
+}
 
+/** Decodes key and value to UTF-8 strings, unwrapping a Go envelope when asked. */
+export function decodePayload(message: InboundMessage, unwrapEnvelope: boolean): DecodedPayload {
+  const key = message.key === null ? '' : message.key.toString('utf8');
+  const value = message.value === null ? '' : message.value.toString('utf8');
   if (unwrapEnvelope) {
     const envelope = unwrapGoEnvelope(value);
-    if (envelope) {
-      value = envelope.body;
-      if (envelope.carrier.traceparent) {
-        return { key, value, trace: { source: 'envelope', fields: envelope.carrier } };
-      }
+    if (envelope) return { key, value: envelope.body, envelopeCarrier: envelope.carrier };
+  }
+  return { key, value, envelopeCarrier: undefined };
+}
+
+/**
+ * Finds the message's trace context. Precedence: the Go envelope (it holds
+ * the producer span), then the key (older Go pushers put the carrier there),
+ * then W3C headers. Key and envelope count only with `unwrapEnvelope`.
+ */
+export function traceCarrierOf(
+  message: InboundMessage,
+  payload: DecodedPayload,
+  unwrapEnvelope: boolean,
+): TraceCarrier {
+  if (unwrapEnvelope) {
+    if (payload.envelopeCarrier?.traceparent) {
+      return { source: 'envelope', fields: payload.envelopeCarrier };
     }
-    const keyCarrier = key.includes('traceparent') ? stringFields(parseJsonObject(key)) : undefined;
-    if (keyCarrier?.traceparent) {
-      return { key, value, trace: { source: 'key', fields: keyCarrier } };
-    }
+    const keyCarrier = payload.key.includes('traceparent')
+      ? stringFields(parseJsonObject(payload.key))
+      : undefined;
+    if (keyCarrier?.traceparent) return { source: 'key', fields: keyCarrier };
+  }
+  // Most messages carry no trace context: answer those without allocating.
+  const { headers } = message;
+  if (
+    headers.traceparent === undefined &&
+    headers.tracestate === undefined &&
+    headers.baggage === undefined
+  ) {
+    return noTrace;
   }
   const fields = headerCarrier(message);
-  return { key, value, trace: { source: fields.traceparent ? 'headers' : 'none', fields } };
+  return { source: fields.traceparent ? 'headers' : 'none', fields };
+}
+
+/** Both at once: the strings a task receives and the message's trace context. */
+export function decodeMessage(message: InboundMessage, unwrapEnvelope: boolean): DecodedMessage {
+  const payload = decodePayload(message, unwrapEnvelope);
+  return {
+    key: payload.key,
+    value: payload.value,
+    trace: traceCarrierOf(message, payload, unwrapEnvelope),
+  };
 }

@@ -7,11 +7,12 @@ import {
   TaskRunError,
 } from '../errors/index.js';
 import type { Logger } from '../logger/logger.js';
-import type { ITask, TaskContext } from '../task/types.js';
+import type { ITask } from '../task/types.js';
 import type { InboundMessage, MessageHandler } from '../transport/types.js';
-import { decodeMessage } from './decode.js';
+import { decodePayload } from './decode.js';
 import { compose, type TaskMiddleware } from './middleware.js';
 import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
+import { MessageState, payloadOf, type RunContext } from './run-context.js';
 import type { RunEvent, RunOutcome } from './run-event.js';
 
 export interface MessageRunnerDeps {
@@ -24,7 +25,8 @@ export interface MessageRunnerDeps {
   readonly signal: AbortSignal;
   /** True once the server is draining: new messages are refused. */
   readonly isDraining: () => boolean;
-  readonly report: (event: RunEvent) => void;
+  /** Counts an outcome; calls `event()` only if someone listens for run events. */
+  readonly report: (outcome: RunOutcome, event: () => RunEvent) => void;
   /** Counts runs in flight: +1 when a message starts, -1 when it settles. */
   readonly track: (delta: 1 | -1) => void;
   readonly onError: (error: TaskRunError) => void | Promise<void>;
@@ -102,10 +104,9 @@ class AbortRace {
  */
 export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
   const { conf, task, retry, signal, taskKey } = deps;
-  const decodedOf = new WeakMap<InboundMessage, { key: string; value: string }>();
   const run = compose(deps.middleware, (ctx) => {
-    const decoded = decodedOf.get(ctx.message);
-    return Promise.resolve(task.run(ctx, decoded?.key ?? '', decoded?.value ?? ''));
+    const { key, value } = (ctx as RunContext)[payloadOf];
+    return Promise.resolve(task.run(ctx, key, value));
   });
   const aborts = new AbortRace(signal);
 
@@ -120,47 +121,36 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
   };
 
   async function runWithRetries(message: InboundMessage): Promise<void> {
-    const decoded = decodeMessage(message, conf.unwrapEnvelope);
-    decodedOf.set(message, decoded);
-    const coordinates: MessageCoordinates = {
+    const state = new MessageState(
+      message,
+      decodePayload(message, conf.unwrapEnvelope),
+      conf.unwrapEnvelope,
+    );
+    const started = performance.now();
+    const coordinates = (): MessageCoordinates => ({
       taskKey,
       group: conf.group,
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
-    };
-    const started = performance.now();
+    });
+    // The event object is built only when someone listens.
     const report = (
       outcome: RunOutcome,
       attempt: number,
       extra: Pick<RunEvent, 'error' | 'failure'> = {},
     ) =>
-      deps.report({
+      deps.report(outcome, () => ({
         outcome,
-        ...coordinates,
+        ...coordinates(),
         attempt,
         durationMs: performance.now() - started,
         message,
         ...extra,
-      });
+      }));
 
     for (let attempt = 1; ; attempt++) {
-      const ctx: TaskContext = {
-        signal,
-        taskKey,
-        group: conf.group,
-        topic: message.topic,
-        partition: message.partition,
-        offset: message.offset,
-        timestamp: message.timestamp,
-        headers: message.headers,
-        attempt,
-        rawKey: message.key,
-        rawValue: message.value,
-        message,
-        trace: decoded.trace,
-        logger: deps.logger,
-      };
+      const ctx = state.context(taskKey, conf.group, attempt, signal, deps.logger);
       try {
         await aborts.race(() => run(ctx));
         report('succeeded', attempt);
@@ -175,7 +165,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         const error = toError(thrown);
         const final = isNonRetriable(error) || (attempt >= retry.maxAttempts && conf.forceCommit);
         if (final) {
-          const failure = new TaskRunError(coordinates, attempt, error);
+          const failure = new TaskRunError(coordinates(), attempt, error);
           report('failed', attempt, { error, failure });
           try {
             // Bounded by shutdown like the run: a hung error handler must not hold stop().
@@ -188,7 +178,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
               );
             }
             deps.logger.error('the error handler threw', {
-              ...coordinates,
+              ...coordinates(),
               error: toError(handlerError),
             });
           }
@@ -197,7 +187,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         report('retrying', attempt, { error });
         if (attempt >= retry.maxAttempts) {
           deps.logger.warn('holding the partition at a failing message (forceCommit is false)', {
-            ...coordinates,
+            ...coordinates(),
             attempt,
             error,
           });

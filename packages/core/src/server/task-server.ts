@@ -9,7 +9,7 @@ import type { Transport, TransportEvent } from '../transport/types.js';
 import { createMessageHandler, toError } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
-import type { RunEvent, RunListener } from './run-event.js';
+import type { RunEvent, RunListener, RunOutcome } from './run-event.js';
 
 /** Something that plugs into the server: middleware around every run, and a hook at stop. */
 export interface TaskServerPlugin {
@@ -132,7 +132,7 @@ export class TaskServer<T = unknown> {
             retry: this.#retry,
             signal: this.#abort.signal,
             isDraining: () => this.#state === 'stopping' || this.#state === 'stopped',
-            report: (event) => this.#report(event),
+            report: (outcome, event) => this.#report(outcome, event),
             track: (delta) => {
               this.#stats.inFlight += delta;
             },
@@ -272,9 +272,9 @@ export class TaskServer<T = unknown> {
     }
   }
 
-  #report(event: RunEvent): void {
+  #report(outcome: RunOutcome, makeEvent: () => RunEvent): void {
     const s = this.#stats;
-    switch (event.outcome) {
+    switch (outcome) {
       case 'succeeded':
         s.succeeded += 1;
         break;
@@ -288,6 +288,8 @@ export class TaskServer<T = unknown> {
         s.abandoned += 1;
         break;
     }
+    if (this.#listeners.size === 0) return;
+    const event = makeEvent();
     for (const listener of this.#listeners) {
       try {
         listener(event);
