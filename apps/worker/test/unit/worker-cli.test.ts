@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,33 @@ describe('the built worker on the in-memory broker', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(summaryOf(run)).toMatchObject({ processed: 46, failed: 4 });
     expect(run.stderr).toMatch(/is not JSON|amountCents/);
+  });
+
+  it('writes one readable JSON span per line with Telemetry batcher file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'worker-spans-'));
+    const spans = join(dir, 'spans.jsonl');
+    const config = join(dir, 'worker.yaml');
+    writeFileSync(
+      config,
+      [
+        'Name: traced-worker',
+        'TaskRoute: { order: order-tasks, payment: payment-tasks }',
+        'KafkaConf:',
+        '  - { Brokers: [127.0.0.1:9092], Group: g, Topic: order-tasks }',
+        '  - { Brokers: [127.0.0.1:9092], Group: g, Topic: payment-tasks }',
+        `Telemetry: { Name: traced-worker, Batcher: file, Endpoint: ${JSON.stringify(spans)}, Disabled: false }`,
+      ].join('\n'),
+    );
+    const run = await runWorker(['--config', config, '--demo', '10', '--exit-when-idle'], { KAFKA_BROKERS: '' });
+    expect(run.code, run.stderr).toBe(0);
+    const lines = readFileSync(spans, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const consumers = lines.filter((span) => span.name === 'process order-tasks' || span.name === 'process payment-tasks');
+    const producers = lines.filter((span) => String(span.name).startsWith('send '));
+    expect(consumers).toHaveLength(10);
+    expect(producers).toHaveLength(10);
+    // Each run continues the trace its push started.
+    const traceIds = new Set(producers.map((span) => span.traceId));
+    for (const span of consumers) expect(traceIds).toContain(span.traceId);
   });
 
   it('exits 2 with a readable list, not a stack trace, on a bad config file', async () => {
