@@ -1,0 +1,61 @@
+import type { Logger } from '@tasks/core';
+import type { Kafka } from 'kafkajs';
+import { topicNotFound, toTransportError } from '../errors/map-error.js';
+import type { CreateTopicsOptions } from './client-options.js';
+
+/**
+ * Makes sure each topic exists: creates the missing ones when `create` says
+ * how, otherwise throws a `TopicNotFound` `TransportError`. Connection
+ * problems come out as `ConnectionFailed`. Uses a short-lived admin client.
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  create: CreateTopicsOptions | false,
+  context: {
+    readonly brokers: readonly string[];
+    readonly label: string;
+    readonly signal?: AbortSignal;
+  },
+  logger: Logger,
+): Promise<void> {
+  const { brokers, label, signal } = context;
+  const admin = kafka.admin();
+  // kafkajs cannot cancel a connect in progress; disconnecting ends its retries.
+  const onAbort = () => void admin.disconnect().catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    try {
+      await admin.connect();
+    } catch (error) {
+      throw toTransportError(error, { operation: `${label}connecting to Kafka`, brokers });
+    }
+    let existing: Set<string>;
+    try {
+      existing = new Set(await admin.listTopics());
+    } catch (error) {
+      throw toTransportError(error, { operation: `${label}listing topics`, brokers });
+    }
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
+    if (create === false) throw topicNotFound(missing[0]!, brokers);
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: create.partitions,
+          replicationFactor: create.replicationFactor,
+        })),
+      });
+    } catch (error) {
+      throw toTransportError(error, {
+        operation: `${label}creating topics ${missing.join(', ')}`,
+        brokers,
+      });
+    }
+    logger.info(`${label}created missing topics`, { topics: missing, ...create });
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,331 @@
+import {
+  type CommitPosition,
+  Dispatcher,
+  type Logger,
+  type MessageHandler,
+  type ResolvedKqConf,
+  ShutdownError,
+  StateError,
+  type TransportEvent,
+} from '@tasks/core';
+import type { Consumer, Kafka } from 'kafkajs';
+import { ensureTopics } from '../client/topics.js';
+import { isRebalanceError, toTransportError } from '../errors/map-error.js';
+import { Admission } from './admission.js';
+import { pause, reconnectDelay, unlessAborted } from './backoff.js';
+import { CommitScheduler } from './commit-scheduler.js';
+import { toConsumerConfig, toRunConfig, toSubscription } from './consumer-config.js';
+import { DispatchedOffsets } from './dispatched-offsets.js';
+import { FetchLoop } from './fetch-loop.js';
+import type { ResolvedTransportOptions } from './options.js';
+import { RebalanceHandler } from './rebalance.js';
+
+export interface GroupMemberDeps {
+  readonly kafka: Kafka;
+  readonly conf: ResolvedKqConf;
+  readonly handler: MessageHandler;
+  readonly options: ResolvedTransportOptions;
+  readonly logger: Logger;
+  readonly emit: (event: TransportEvent) => void;
+  /** e.g. `group "g" on "t" (member 1/2)`, for log lines. */
+  readonly label: string;
+}
+
+type State = 'idle' | 'connecting' | 'running' | 'stopping' | 'stopped';
+
+const noop = () => {};
+
+/**
+ * One member of a consumer group (go-queue's "conn"): a kafkajs consumer, the
+ * shared `Dispatcher` for its runs, commit scheduling and rebalance handling.
+ * It (re)connects with capped backoff until stopped; kafkajs's own restart is
+ * off so that every attempt is visible and `stop()` can cut it short.
+ */
+export class GroupMember {
+  readonly #deps: GroupMemberDeps;
+  readonly #dispatcher: Dispatcher;
+  readonly #admission: Admission;
+  readonly #dispatched = new DispatchedOffsets();
+  readonly #scheduler: CommitScheduler;
+  readonly #rebalance: RebalanceHandler;
+  readonly #stop = new AbortController();
+  #state: State = 'idle';
+  /** The live kafkajs consumer; events from any other (older) one are ignored. */
+  #consumer: Consumer | undefined;
+  #fetchLoop: FetchLoop | undefined;
+  #connecting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(deps: GroupMemberDeps) {
+    this.#deps = deps;
+    const { conf, handler, options } = deps;
+    this.#admission = new Admission(conf.processors, conf.commitInOrder);
+    this.#dispatcher = new Dispatcher({
+      processors: conf.processors,
+      commitInOrder: conf.commitInOrder,
+      handler: this.#admission.wrap(handler),
+    });
+    this.#scheduler = new CommitScheduler({
+      tracker: this.#dispatcher.tracker,
+      intervalMs: options.commitIntervalMs,
+      canCommit: () => this.#consumer !== undefined && this.#state !== 'connecting',
+      send: (positions) => this.#sendCommit(positions),
+      onCommitted: (position) =>
+        deps.emit({
+          type: 'committed',
+          group: conf.group,
+          topic: position.topic,
+          partition: position.partition,
+          offset: String(position.offset),
+        }),
+      onError: (error) => this.#onCommitError(error),
+    });
+    this.#rebalance = new RebalanceHandler({
+      group: conf.group,
+      dispatcher: this.#dispatcher,
+      dispatched: this.#dispatched,
+      scheduler: this.#scheduler,
+      emit: deps.emit,
+    });
+  }
+
+  /**
+   * Connects, joins the group and resolves once the first fetch resolved the
+   * start positions. Retries connection failures with backoff (each attempt
+   * logged and reported); rejects at once on what retrying cannot fix (refused
+   * credentials, a missing topic), and with a `ShutdownError` if stopped first.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new StateError(`start() called while ${this.#state}`);
+    this.#state = 'connecting';
+    this.#connecting = this.#connect(true);
+    try {
+      await this.#connecting;
+    } finally {
+      this.#connecting = undefined;
+    }
+    this.#scheduler.start();
+  }
+
+  /** Commits every finished, contiguous run now; rejects with a `TransportError`. */
+  async commit(): Promise<void> {
+    try {
+      await this.#scheduler.commitPending();
+    } catch (error) {
+      throw toTransportError(error, {
+        operation: `${this.#deps.label}: committing`,
+        brokers: this.#deps.conf.brokers,
+      });
+    }
+  }
+
+  /** Stops fetching, waits for the runs it started, commits, leaves the group. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  get #stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  #stoppedError(): ShutdownError {
+    return new ShutdownError(`${this.#deps.label}: stopped before it connected`);
+  }
+
+  async #connect(initial: boolean): Promise<void> {
+    const { conf, options, logger, label } = this.#deps;
+    for (let attempt = 1; ; attempt++) {
+      if (this.#stopped) throw this.#stoppedError();
+      try {
+        await unlessAborted(
+          ensureTopics(
+            this.#deps.kafka,
+            [conf.topic],
+            options.createTopics,
+            { brokers: conf.brokers, label: `${label}: `, signal: this.#stop.signal },
+            logger,
+          ),
+          this.#stop.signal,
+          () => this.#stoppedError(),
+        );
+        await this.#runConsumer();
+        if (this.#stopped) throw this.#stoppedError();
+        this.#state = 'running';
+        if (attempt > 1) logger.info(`${label}: connected after ${attempt} attempts`);
+        return;
+      } catch (error) {
+        if (this.#stopped) throw this.#stoppedError();
+        const failure = toTransportError(error, {
+          operation: `${label}: connecting`,
+          brokers: conf.brokers,
+        });
+        this.#deps.emit({ type: 'error', error: failure, group: conf.group });
+        if (initial && !failure.retriable) throw failure;
+        const delayMs = reconnectDelay(attempt, options.reconnect);
+        logger.warn(`${failure.message} (attempt ${attempt}; retrying in ${delayMs} ms)`, {
+          code: failure.code,
+          attempt,
+          delayMs,
+        });
+        if (!(await pause(delayMs, this.#stop.signal))) throw this.#stoppedError();
+      }
+    }
+  }
+
+  /** One kafkajs consumer, from connect to its first fetch after joining. */
+  async #runConsumer(): Promise<void> {
+    const { kafka, conf, options, logger } = this.#deps;
+    const consumer = kafka.consumer(toConsumerConfig(conf, options));
+    const loop = new FetchLoop({
+      dispatcher: this.#dispatcher,
+      admission: this.#admission,
+      dispatched: this.#dispatched,
+      heartbeatEveryMs: Math.max(50, Math.floor(options.heartbeatIntervalMs / 2)),
+      stopSignal: this.#stop.signal,
+      accepting: () => this.#consumer === consumer && !this.#stopped,
+      logger,
+    });
+    this.#consumer = consumer;
+    this.#fetchLoop = loop;
+    let ready = false;
+    const joined = new Promise<void>((resolve, reject) => {
+      const current = () => this.#consumer === consumer;
+      const { events } = consumer;
+      consumer.on(events.REBALANCING, () => {
+        if (current()) this.#rebalance.onRebalancing();
+      });
+      consumer.on(events.GROUP_JOIN, ({ payload }) => {
+        if (!current()) return;
+        this.#rebalance.onJoin(payload.memberAssignment);
+        logger.debug(`${this.#deps.label}: joined the group`, {
+          assignment: payload.memberAssignment,
+        });
+      });
+      consumer.on(events.FETCH_START, ({ payload }) => {
+        if (current()) this.#rebalance.onFetchStart(payload.nodeId);
+      });
+      consumer.on(events.FETCH, ({ payload }) => {
+        if (current() && this.#rebalance.onFetch(payload.nodeId)) resolve();
+      });
+      consumer.on(events.CRASH, ({ payload }) => {
+        if (!current()) return;
+        if (ready) this.#onCrash(consumer, payload.error);
+        else reject(payload.error);
+      });
+    });
+    joined.catch(noop);
+    let pending: Promise<unknown> = Promise.resolve();
+    const step = <T>(work: Promise<T>): Promise<T> => {
+      pending = work;
+      return unlessAborted(work, this.#stop.signal, () => this.#stoppedError());
+    };
+    try {
+      await step(consumer.connect());
+      await step(consumer.subscribe(toSubscription(conf)));
+      await step(consumer.run(toRunConfig(conf, loop.eachBatch)));
+      await step(joined);
+      ready = true;
+    } catch (error) {
+      this.#consumer = undefined;
+      this.#rebalance.dropAll();
+      // A connect or join still in flight may open sockets later: disconnect
+      // now and again once it settles, so nothing is left running.
+      const disconnect = () => consumer.disconnect().catch(noop);
+      void disconnect();
+      pending.then(disconnect, disconnect);
+      throw error;
+    }
+  }
+
+  #onCrash(consumer: Consumer, error: Error): void {
+    const { conf, logger, label } = this.#deps;
+    this.#consumer = undefined;
+    this.#rebalance.dropAll();
+    consumer.disconnect().catch(noop);
+    const failure = toTransportError(error, {
+      operation: `${label}: consuming`,
+      brokers: conf.brokers,
+    });
+    this.#deps.emit({ type: 'error', error: failure, group: conf.group });
+    if (this.#stopped) return;
+    logger.error(`${failure.message}; reconnecting`, { code: failure.code });
+    this.#state = 'connecting';
+    this.#connecting = this.#connect(false)
+      .catch(noop)
+      .finally(() => {
+        this.#connecting = undefined;
+      });
+  }
+
+  async #sendCommit(positions: readonly CommitPosition[]): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer) throw new StateError(`${this.#deps.label}: not connected`);
+    await consumer.commitOffsets(
+      positions.map(({ topic, partition, offset }) => ({
+        topic,
+        partition,
+        offset: String(offset),
+      })),
+    );
+  }
+
+  #onCommitError(error: unknown): void {
+    const { conf, logger, label } = this.#deps;
+    if (isRebalanceError(error) || this.#stopped) {
+      logger.debug(`${label}: commit deferred`, { error });
+      return;
+    }
+    const failure = toTransportError(error, {
+      operation: `${label}: committing`,
+      brokers: conf.brokers,
+    });
+    logger.warn(failure.message, { code: failure.code });
+    this.#deps.emit({ type: 'error', error: failure, group: conf.group });
+  }
+
+  async #shutdown(): Promise<void> {
+    const wasIdle = this.#state === 'idle';
+    this.#state = 'stopping';
+    this.#stop.abort();
+    if (wasIdle) {
+      this.#state = 'stopped';
+      return;
+    }
+    await this.#connecting?.catch(noop);
+    const consumer = this.#consumer;
+    if (consumer) {
+      try {
+        consumer.pause([{ topic: this.#deps.conf.topic }]);
+      } catch {
+        // not running (yet): nothing is being fetched anyway
+      }
+    }
+    await this.#fetchLoop?.idle();
+    await this.#dispatcher.idle();
+    this.#scheduler.stop();
+    if (consumer) {
+      await this.#scheduler
+        .commitPending()
+        .catch((error: unknown) => this.#onFinalCommitError(error));
+      this.#consumer = undefined;
+      this.#rebalance.dropAll();
+      await consumer
+        .disconnect()
+        .catch((error: unknown) =>
+          this.#deps.logger.warn(`${this.#deps.label}: disconnect failed`, { error }),
+        );
+    }
+    this.#state = 'stopped';
+  }
+
+  #onFinalCommitError(error: unknown): void {
+    const { conf, label } = this.#deps;
+    const failure = toTransportError(error, {
+      operation: `${label}: committing at shutdown`,
+      brokers: conf.brokers,
+    });
+    this.#deps.logger.warn(`${failure.message}; the next owner re-reads from the last commit`);
+    this.#deps.emit({ type: 'error', error: failure, group: conf.group });
+  }
+}

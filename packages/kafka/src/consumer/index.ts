@@ -1,0 +1,6 @@
+export { KafkaTransport } from './kafka-transport.js';
+export {
+  type KafkaTransportOptions,
+  kafkaTransportDefaults,
+  type ReconnectOptions,
+} from './options.js';

@@ -1,0 +1,114 @@
+import { ConfigError } from '@tasks/core';
+import {
+  type KafkaClientOptions,
+  Problems,
+  type ResolvedClientOptions,
+  resolveClientOptions,
+} from '../client/client-options.js';
+
+/** How a member that lost (or never had) its connection tries again. */
+export interface ReconnectOptions {
+  /** Delay before the second attempt; doubles each time, with jitter. Default 500 ms. */
+  readonly initialDelayMs?: number;
+  /** Cap on the delay between attempts. Default 30 s. */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of `KafkaTransport`; each conf brings its own brokers, group and topic. */
+export interface KafkaTransportOptions extends KafkaClientOptions {
+  /** How often finished offsets are committed. Default 1000 ms (go-queue's CommitInterval). */
+  readonly commitIntervalMs?: number;
+  /** The group drops a member it has not heard from for this long. Default 30000 ms. */
+  readonly sessionTimeoutMs?: number;
+  /** How often a member heartbeats; must be below `sessionTimeoutMs`. Default 3000 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /** How long the group waits for members to re-join in a rebalance. Default 60000 ms. */
+  readonly rebalanceTimeoutMs?: number;
+  readonly reconnect?: ReconnectOptions;
+  /**
+   * Apply `KAFKA_BROKERS`, `KAFKA_USERNAME` and `KAFKA_PASSWORD` from this
+   * environment to every conf (core's `applyKafkaEnv`). Off unless given.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface ResolvedTransportOptions extends ResolvedClientOptions {
+  readonly commitIntervalMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly reconnect: Required<ReconnectOptions>;
+  readonly env: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** The defaults of `KafkaTransportOptions` (besides the shared `kafkaClientDefaults`). */
+export const kafkaTransportDefaults = {
+  commitIntervalMs: 1_000,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  rebalanceTimeoutMs: 60_000,
+  reconnect: { initialDelayMs: 500, maxDelayMs: 30_000 },
+} as const;
+
+/** Checks the options and fills in defaults; throws one `ConfigError` naming every bad field. */
+export function resolveTransportOptions(
+  options: KafkaTransportOptions = {},
+): ResolvedTransportOptions {
+  const problems = new Problems('kafkaTransport');
+  const d = kafkaTransportDefaults;
+  const client = resolveClientOptions(options, problems);
+  const sessionTimeoutMs = problems.int(
+    'sessionTimeoutMs',
+    options.sessionTimeoutMs,
+    d.sessionTimeoutMs,
+  );
+  const heartbeatIntervalMs = problems.int(
+    'heartbeatIntervalMs',
+    options.heartbeatIntervalMs,
+    d.heartbeatIntervalMs,
+  );
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    problems.add(
+      'heartbeatIntervalMs',
+      `must be lower than sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}; about a third of it works well`,
+    );
+  }
+  const reconnect = options.reconnect ?? {};
+  const initialDelayMs = problems.int(
+    'reconnect.initialDelayMs',
+    reconnect.initialDelayMs,
+    d.reconnect.initialDelayMs,
+  );
+  const maxDelayMs = problems.int(
+    'reconnect.maxDelayMs',
+    reconnect.maxDelayMs,
+    d.reconnect.maxDelayMs,
+  );
+  if (maxDelayMs < initialDelayMs) {
+    problems.add(
+      'reconnect.maxDelayMs',
+      `must be at least reconnect.initialDelayMs (${initialDelayMs}), got ${maxDelayMs}`,
+    );
+  }
+  const resolved: ResolvedTransportOptions = {
+    ...client,
+    commitIntervalMs: problems.int(
+      'commitIntervalMs',
+      options.commitIntervalMs,
+      d.commitIntervalMs,
+    ),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs: problems.int(
+      'rebalanceTimeoutMs',
+      options.rebalanceTimeoutMs,
+      d.rebalanceTimeoutMs,
+    ),
+    reconnect: { initialDelayMs, maxDelayMs },
+    env: options.env,
+  };
+  if (problems.items.length > 0) {
+    throw new ConfigError(problems.items, 'invalid KafkaTransport options');
+  }
+  return resolved;
+}

@@ -1,0 +1,91 @@
+import type { Dispatcher, TransportEvent } from '@tasks/core';
+import { Assignment, type TopicPartitions } from './assignment.js';
+import type { CommitScheduler } from './commit-scheduler.js';
+import type { DispatchedOffsets } from './dispatched-offsets.js';
+
+export interface RebalanceDeps {
+  readonly group: string;
+  readonly dispatcher: Dispatcher;
+  readonly dispatched: DispatchedOffsets;
+  readonly scheduler: CommitScheduler;
+  readonly emit: (event: TransportEvent) => void;
+}
+
+const noop = () => {};
+
+/**
+ * What a group member does around rebalances, driven by kafkajs's
+ * instrumentation events:
+ *
+ * - `REBALANCING` (kafkajs is about to re-join): commit every finished run
+ *   while the partitions are still ours (the broker takes the old
+ *   generation's commit until the group re-forms);
+ * - `GROUP_JOIN`: partitions that went away are revoked at once, before the
+ *   next fetch (runs still in flight for them no longer count; the new owner
+ *   starts from the committed offset), and reported;
+ * - the first `FETCH` started after the join: kafkajs has resolved where each
+ *   new partition starts (for `offset: "last"`, the end offset), so they are
+ *   announced as `assigned` only now: a message pushed after the event is consumed.
+ */
+export class RebalanceHandler {
+  readonly #deps: RebalanceDeps;
+  readonly #assignment = new Assignment();
+  /** Assigned at the last join, announced once a fetch started after it completes. */
+  #unannounced: readonly TopicPartitions[] | undefined;
+  readonly #fetchingSinceJoin = new Set<number>();
+
+  constructor(deps: RebalanceDeps) {
+    this.#deps = deps;
+  }
+
+  onRebalancing(): void {
+    const finished = this.#deps.dispatcher.tracker.pending();
+    if (finished.length > 0) this.#deps.scheduler.commitPositions(finished).catch(noop);
+  }
+
+  onJoin(memberAssignment: Readonly<Record<string, readonly number[]>>): void {
+    const { assigned, revoked } = this.#assignment.update(memberAssignment);
+    this.#revoke(revoked);
+    this.#unannounced = [...(this.#unannounced ?? []), ...assigned].filter(({ topic }) =>
+      Object.hasOwn(memberAssignment, topic),
+    );
+    this.#fetchingSinceJoin.clear();
+  }
+
+  onFetchStart(nodeId: number): void {
+    if (this.#unannounced) this.#fetchingSinceJoin.add(nodeId);
+  }
+
+  /** Returns true when this fetch completes a join: the start positions are resolved. */
+  onFetch(nodeId: number): boolean {
+    if (!this.#unannounced || !this.#fetchingSinceJoin.has(nodeId)) return false;
+    const assigned = this.#unannounced;
+    this.#unannounced = undefined;
+    this.#fetchingSinceJoin.clear();
+    for (const { topic, partitions } of assigned) {
+      const owned = partitions.filter((p) => this.#assignment.has(topic, p));
+      if (owned.length > 0) {
+        this.#deps.emit({ type: 'assigned', group: this.#deps.group, topic, partitions: owned });
+      }
+    }
+    return true;
+  }
+
+  /** The member lost its consumer (crash) or is leaving: everything is revoked, nothing committed. */
+  dropAll(): void {
+    this.#unannounced = undefined;
+    this.#fetchingSinceJoin.clear();
+    this.#revoke(this.#assignment.clear());
+  }
+
+  #revoke(revoked: readonly TopicPartitions[]): void {
+    const { dispatcher, dispatched, emit, group } = this.#deps;
+    for (const { topic, partitions } of revoked) {
+      for (const partition of partitions) {
+        dispatcher.revoke(topic, partition);
+        dispatched.forget(topic, partition);
+      }
+      emit({ type: 'revoked', group, topic, partitions });
+    }
+  }
+}

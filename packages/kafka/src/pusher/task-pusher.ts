@@ -1,0 +1,122 @@
+import {
+  createConsoleLogger,
+  type ITaskServerCtx,
+  type KqConf,
+  type PushMiddleware,
+  RouteError,
+  type TaskServerPlugin,
+} from '@tasks/core';
+import { checkTopic, type PusherOptions, resolvePusherOptions } from './options.js';
+import { type PushOptions, toOutbound } from './push-options.js';
+import { PushRouter } from './push-router.js';
+
+/** Options of `TaskPusher`: the shared pusher options and the task route. */
+export interface TaskPusherOptions extends PusherOptions {
+  /** Task key to topic, as in `ITaskServerCtx.taskRoute()`. */
+  readonly route: Readonly<Record<string, string>>;
+  /** Their `pushMiddleware` runs outside `middleware` (e.g. `@tasks/otel`'s PRODUCER span). */
+  readonly plugins?: readonly TaskServerPlugin[];
+}
+
+/**
+ * Pushes tasks by task key: the route says which topic. One producer serves
+ * every topic; each topic batches on its own.
+ *
+ * ```ts
+ * const pusher = newTaskPusher(serverCtx);
+ * await pusher.pushTask('order', JSON.stringify(order), { key: order.id });
+ * ```
+ */
+export class TaskPusher {
+  readonly #route: Readonly<Record<string, string>>;
+  readonly #router: PushRouter;
+
+  /** Throws a `ConfigError` naming each bad field and value, before anything connects. */
+  constructor(options: TaskPusherOptions) {
+    const route = options.route ?? {};
+    const fromPlugins: PushMiddleware[] = (options.plugins ?? []).flatMap((p) =>
+      p.pushMiddleware ? [p.pushMiddleware] : [],
+    );
+    const own = options.middleware ?? [];
+    // A malformed `middleware` is passed on as is, for the options check to name it.
+    const middleware = Array.isArray(own) ? [...fromPlugins, ...own] : own;
+    const resolved = resolvePusherOptions({ ...options, middleware }, 'taskPusher', (problems) => {
+      if (typeof route !== 'object' || Object.keys(route).length === 0) {
+        problems.add('route', 'must map at least one task key to a topic');
+      }
+      for (const [key, topic] of Object.entries(route)) checkTopic(problems, `route.${key}`, topic);
+    });
+    this.#route = { ...route };
+    this.#router = new PushRouter(resolved, options.logger ?? createConsoleLogger());
+  }
+
+  /** The topic a task key routes to; throws a `RouteError` for an unknown key. */
+  topicOf(taskKey: string): string {
+    const topic = Object.hasOwn(this.#route, taskKey) ? this.#route[taskKey] : undefined;
+    if (topic === undefined) {
+      throw new RouteError([
+        {
+          path: `taskRoute.${taskKey}`,
+          message: `no topic for task key "${taskKey}" (routed: ${Object.keys(this.#route).join(', ')})`,
+        },
+      ]);
+    }
+    return topic;
+  }
+
+  /**
+   * Sends one task to its topic; resolves when the brokers acknowledged it,
+   * rejects with a `RouteError` (unknown key) or a `TASKS_PUSH_FAILED` `TransportError`.
+   */
+  pushTask(
+    taskKey: string,
+    value: string | Buffer | null,
+    options: PushOptions = {},
+  ): Promise<void> {
+    let topic: string;
+    try {
+      topic = this.topicOf(taskKey);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#router.push(toOutbound(topic, value, options));
+  }
+
+  /** Sends what is buffered without waiting for the flush interval. */
+  flush(): Promise<void> {
+    return this.#router.flush();
+  }
+
+  /** Flushes every accepted push and disconnects; later pushes reject. */
+  close(): Promise<void> {
+    return this.#router.close();
+  }
+}
+
+/** Connection fields of a `KqConf`, the ones a pusher needs. */
+function connectionOf(conf: KqConf | undefined): Partial<PusherOptions> {
+  if (!conf) return {};
+  return {
+    brokers: conf.brokers,
+    ...(conf.caFile === undefined ? {} : { caFile: conf.caFile }),
+    ...(conf.username === undefined ? {} : { username: conf.username }),
+    ...(conf.password === undefined ? {} : { password: conf.password }),
+  };
+}
+
+/**
+ * A `TaskPusher` for a server context: its task route, and the brokers and
+ * credentials of its first Kafka conf unless `options` gives them.
+ */
+export function newTaskPusher<T>(
+  serverCtx: ITaskServerCtx<T>,
+  options: Partial<TaskPusherOptions> = {},
+): TaskPusher {
+  const connection = connectionOf(serverCtx.kafkaConf()[0]);
+  return new TaskPusher({
+    ...connection,
+    ...options,
+    brokers: options.brokers ?? connection.brokers ?? [],
+    route: options.route ?? serverCtx.taskRoute(),
+  });
+}

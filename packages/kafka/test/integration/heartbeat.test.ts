@@ -1,0 +1,67 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { uniqueName, waitFor } from '@tasks/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { requireKafka } from './helpers/kafka-env.js';
+import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { startWorker } from './helpers/worker.js';
+
+describe('long-running tasks', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  let client: KafkaTestClient;
+
+  beforeAll(async () => {
+    await requireKafka();
+    client = new KafkaTestClient();
+    await client.connect();
+  });
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  it('a run longer than sessionTimeout, with the fetch loop blocked behind it, causes no rebalance and no redelivery', async () => {
+    const sessionTimeoutMs = 6_000;
+    const topic = uniqueName('long');
+    const group = uniqueName('g');
+    await client.createTopic(topic, 1);
+    const worker = await startWorker(
+      {
+        topic,
+        group,
+        // One processor: the messages behind the long one block the batch (backpressure).
+        conf: { processors: 1 },
+        transport: { sessionTimeoutMs, heartbeatIntervalMs: 1_000 },
+        // The task's own work takes 1.5 session timeouts.
+        work: async (ctx, _key, value) => {
+          if (value === 'long')
+            await sleep(sessionTimeoutMs * 1.5, undefined, { signal: ctx.signal });
+        },
+      },
+      cleanup,
+    );
+    await client.producer.send({
+      topic,
+      messages: [{ value: 'long' }, { value: 'next-1' }, { value: 'next-2' }],
+    });
+    await waitFor(() => worker.runs.length >= 3, {
+      timeoutMs: 30_000,
+      message: 'all three runs',
+      describe: () => `runs [${worker.runs.map((r) => r.value)}]`,
+    });
+    await worker.transport.commit();
+
+    expect(worker.runs.map((r) => `${r.value}@${r.offset}#${r.attempt}`)).toEqual([
+      'long@0#1',
+      'next-1@1#1',
+      'next-2@2#1',
+    ]);
+    expect(worker.events.filter((e) => e.type === 'revoked')).toEqual([]);
+    expect(worker.events.filter((e) => e.type === 'error')).toEqual([]);
+    expect(worker.events.filter((e) => e.type === 'assigned')).toHaveLength(1);
+    expect((await client.committed(group, topic)).get(0)).toBe('3');
+    const [description] = (await client.admin.describeGroups([group])).groups;
+    expect(description?.members).toHaveLength(1);
+  });
+});

@@ -1,0 +1,129 @@
+import { silentLogger, type Transport } from '@tasks/core';
+import { KafkaTransport, type KafkaTransportOptions } from '@tasks/kafka';
+import { type TransportHarness, uniqueName } from '@tasks/testing';
+import { type Admin, Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+import { CrashableSockets } from './crashable-sockets.js';
+import { brokers, requireKafka } from './kafka-env.js';
+
+/** Transport options for tests: a short session so a crashed member leaves the group fast. */
+export const testTransportOptions = {
+  logger: silentLogger,
+  sessionTimeoutMs: 6_000,
+  heartbeatIntervalMs: 1_000,
+  rebalanceTimeoutMs: 10_000,
+  commitIntervalMs: 200,
+  reconnect: { initialDelayMs: 100, maxDelayMs: 1_000 },
+  // A killed transport gives up on a request in seconds, not kafkajs's default half minute.
+  clientRetry: { retries: 5, initialRetryTimeMs: 100, maxRetryTimeMs: 2_000 },
+} as const satisfies KafkaTransportOptions;
+
+/** A kafkajs admin and producer for test setup and checks, with the topics they made. */
+export class KafkaTestClient {
+  readonly admin: Admin;
+  readonly producer: Producer;
+  readonly #topics = new Set<string>();
+
+  constructor() {
+    const kafka = new Kafka({
+      clientId: 'tasks-kafka-tests',
+      brokers: [...brokers],
+      logLevel: logLevel.NOTHING,
+    });
+    this.admin = kafka.admin();
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async connect(): Promise<void> {
+    await requireKafka();
+    await Promise.all([this.admin.connect(), this.producer.connect()]);
+  }
+
+  /** Creates a topic (deleted again by `close`). */
+  async createTopic(topic: string, partitions: number): Promise<void> {
+    this.#topics.add(topic);
+    await this.admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  }
+
+  /** Remembers a topic something else created, to delete it at the end. */
+  own(topic: string): void {
+    this.#topics.add(topic);
+  }
+
+  async committed(group: string, topic: string): Promise<Map<number, string>> {
+    const [found] = await this.admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const out = new Map<number, string>();
+    for (const { partition, offset } of found?.partitions ?? []) {
+      if (offset !== '-1') out.set(partition, offset);
+    }
+    return out;
+  }
+
+  async topicExists(topic: string): Promise<boolean> {
+    return (await this.admin.listTopics()).includes(topic);
+  }
+
+  async close(): Promise<void> {
+    const topics = [...this.#topics];
+    if (topics.length > 0) await this.admin.deleteTopics({ topics }).catch(() => {});
+    await Promise.allSettled([this.admin.disconnect(), this.producer.disconnect()]);
+  }
+}
+
+/**
+ * The transport contract harness on a real broker: topics and groups with
+ * unique names, produce through kafkajs (murmur2 partitioner, like Java), and
+ * `crash` cuts a transport's sockets so it can neither commit nor leave the
+ * group (the broker drops it after the session timeout).
+ */
+export async function createKafkaHarness(
+  options: KafkaTransportOptions = {},
+): Promise<TransportHarness> {
+  const client = new KafkaTestClient();
+  await client.connect();
+  const sockets = new WeakMap<Transport, CrashableSockets>();
+  const crashed: Array<{ transport: Transport }> = [];
+  return {
+    brokers,
+    createTopic: (topic, partitions) => client.createTopic(topic, partitions),
+    async produce(topic, messages) {
+      const out: Message[] = messages.map((m) => ({
+        key: m.key ?? null,
+        value: m.value,
+        headers: { ...m.headers },
+        ...(m.partition === undefined ? {} : { partition: m.partition }),
+        ...(m.timestamp === undefined ? {} : { timestamp: String(m.timestamp) }),
+      }));
+      await client.producer.send({ topic, messages: out, acks: -1 });
+    },
+    newTransport() {
+      const crashable = new CrashableSockets();
+      const transport = new KafkaTransport({
+        ...testTransportOptions,
+        ...options,
+        socketFactory: crashable.factory,
+      });
+      sockets.set(transport, crashable);
+      return transport;
+    },
+    committedOffsets: (group, topic) => client.committed(group, topic),
+    async crash(transport) {
+      const crashable = sockets.get(transport);
+      if (!crashable)
+        throw new Error(`the Kafka harness did not make transport "${transport.name}"`);
+      crashable.kill();
+      // Its handlers may be held until the case ends; stop it (it can commit nothing) at cleanup.
+      crashed.push({ transport });
+    },
+    uniqueName,
+    async cleanup() {
+      await Promise.allSettled(crashed.map(({ transport }) => transport.stop()));
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,245 @@
+import { CommitTracker, Dispatcher, type InboundMessage, type TransportEvent } from '@tasks/core';
+import { createDeferred, waitFor } from '@tasks/testing';
+import { describe, expect, it } from 'vitest';
+import { Admission } from '../../src/consumer/admission.js';
+import { Assignment } from '../../src/consumer/assignment.js';
+import { CommitScheduler } from '../../src/consumer/commit-scheduler.js';
+import { DispatchedOffsets } from '../../src/consumer/dispatched-offsets.js';
+import { RebalanceHandler } from '../../src/consumer/rebalance.js';
+
+describe('Assignment', () => {
+  it('reports what came and what went at each rebalance', () => {
+    const a = new Assignment();
+    expect(a.update({ t: [0, 1, 2] })).toEqual({
+      assigned: [{ topic: 't', partitions: [0, 1, 2] }],
+      revoked: [],
+    });
+    expect(a.update({ t: [2, 0], u: [5] })).toEqual({
+      assigned: [{ topic: 'u', partitions: [5] }],
+      revoked: [{ topic: 't', partitions: [1] }],
+    });
+    expect(a.has('t', 1)).toBe(false);
+    expect(a.clear()).toEqual([
+      { topic: 't', partitions: [0, 2] },
+      { topic: 'u', partitions: [5] },
+    ]);
+  });
+});
+
+describe('DispatchedOffsets', () => {
+  it('skips what was handed out in this ownership, until the partition is revoked', () => {
+    const d = new DispatchedOffsets();
+    expect(d.isNew('t', 0, 0)).toBe(true);
+    d.mark('t', 0, 4);
+    expect(d.isNew('t', 0, 3)).toBe(false);
+    expect(d.isNew('t', 0, 4)).toBe(false);
+    expect(d.isNew('t', 0, 5)).toBe(true);
+    expect(d.isNew('t', 1, 0)).toBe(true);
+    d.forget('t', 0);
+    expect(d.isNew('t', 0, 0)).toBe(true);
+  });
+});
+
+describe('Admission', () => {
+  it('opens while fewer than processors runs are in flight; waits and can be abandoned', async () => {
+    const admission = new Admission(1, false);
+    const gate = createDeferred();
+    const run = admission.wrap(() => gate.promise);
+    expect(admission.open('t', 0)).toBe(true);
+    admission.enter('t', 0);
+    const running = run({ topic: 't', partition: 0 } as InboundMessage);
+    expect(admission.open('t', 1)).toBe(false);
+
+    const abandon = new AbortController();
+    const abandoned = admission.wait('t', 1, abandon.signal);
+    abandon.abort();
+    await expect(abandoned).resolves.toBe(false);
+
+    const admitted = admission.wait('t', 1, new AbortController().signal);
+    gate.resolve();
+    await running;
+    await expect(admitted).resolves.toBe(true);
+    expect(admission.running).toBe(0);
+  });
+
+  it('with commitInOrder keeps one run per partition', () => {
+    const admission = new Admission(8, true);
+    admission.enter('t', 0);
+    expect(admission.open('t', 0)).toBe(false);
+    expect(admission.open('t', 1)).toBe(true);
+  });
+
+  it('a rejected run frees its place too', async () => {
+    const admission = new Admission(1, false);
+    admission.enter('t', 0);
+    const run = admission.wrap(async () => {
+      throw new Error('stopping');
+    });
+    await expect(run({ topic: 't', partition: 0 } as InboundMessage)).rejects.toThrow('stopping');
+    expect(admission.open('t', 0)).toBe(true);
+  });
+});
+
+describe('CommitScheduler', () => {
+  function setup(send = async (_: unknown) => {}) {
+    const tracker = new CommitTracker();
+    const committed: string[] = [];
+    const errors: unknown[] = [];
+    let connected = true;
+    const scheduler = new CommitScheduler({
+      tracker,
+      intervalMs: 60_000,
+      canCommit: () => connected,
+      send: async (positions) => {
+        await send(positions);
+      },
+      onCommitted: (p) => committed.push(`${p.topic}[${p.partition}]@${p.offset}`),
+      onError: (e) => errors.push(e),
+    });
+    return { tracker, scheduler, committed, errors, disconnect: () => (connected = false) };
+  }
+
+  it('commits only the contiguous finished run of each partition', async () => {
+    const { tracker, scheduler, committed } = setup();
+    for (const offset of [0, 1, 2, 3]) tracker.begin('t', 0, offset);
+    tracker.complete('t', 0, 0);
+    tracker.complete('t', 0, 2);
+    tracker.complete('t', 0, 3);
+    await scheduler.commitPending();
+    expect(committed).toEqual(['t[0]@1']);
+    tracker.complete('t', 0, 1);
+    await scheduler.commitPending();
+    expect(committed).toEqual(['t[0]@1', 't[0]@4']);
+    await scheduler.commitPending();
+    expect(committed).toHaveLength(2);
+  });
+
+  it('never commits past an abandoned message', async () => {
+    const { tracker, scheduler, committed } = setup();
+    for (const offset of [0, 1, 2]) tracker.begin('t', 0, offset);
+    tracker.complete('t', 0, 0);
+    tracker.abandon('t', 0, 1);
+    tracker.complete('t', 0, 2);
+    await scheduler.commitPending();
+    expect(committed).toEqual(['t[0]@1']);
+  });
+
+  it('keeps positions pending when a commit fails, and does nothing while disconnected', async () => {
+    let fail = true;
+    const { tracker, scheduler, committed, disconnect } = setup(async () => {
+      if (fail) throw new Error('coordinator moved');
+    });
+    tracker.begin('t', 0, 0);
+    tracker.complete('t', 0, 0);
+    await expect(scheduler.commitPending()).rejects.toThrow('coordinator moved');
+    fail = false;
+    await scheduler.commitPending();
+    expect(committed).toEqual(['t[0]@1']);
+    disconnect();
+    tracker.begin('t', 0, 1);
+    tracker.complete('t', 0, 1);
+    await scheduler.commitPending();
+    expect(committed).toEqual(['t[0]@1']);
+  });
+
+  it('runs commits one at a time, in order', async () => {
+    const order: string[] = [];
+    const gate = createDeferred();
+    const { tracker, scheduler } = setup(async (positions) => {
+      order.push(`send ${JSON.stringify(positions)}`);
+      if (order.length === 1) await gate.promise;
+    });
+    tracker.begin('t', 0, 0);
+    tracker.complete('t', 0, 0);
+    const first = scheduler.commitPending();
+    await waitFor(() => order.length === 1);
+    tracker.begin('t', 0, 1);
+    tracker.complete('t', 0, 1);
+    const second = scheduler.commitPending();
+    await Promise.resolve();
+    expect(order).toHaveLength(1);
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(order).toEqual([
+      'send [{"topic":"t","partition":0,"offset":1}]',
+      'send [{"topic":"t","partition":0,"offset":2}]',
+    ]);
+  });
+});
+
+describe('RebalanceHandler', () => {
+  function setup() {
+    const events: TransportEvent[] = [];
+    const sent: string[] = [];
+    const dispatcher = new Dispatcher({
+      processors: 4,
+      commitInOrder: false,
+      handler: async () => {},
+    });
+    const dispatched = new DispatchedOffsets();
+    const scheduler = new CommitScheduler({
+      tracker: dispatcher.tracker,
+      intervalMs: 60_000,
+      canCommit: () => true,
+      send: async (positions) => {
+        sent.push(...positions.map((p) => `${p.partition}@${p.offset}`));
+      },
+      onCommitted: () => {},
+      onError: () => {},
+    });
+    const handler = new RebalanceHandler({
+      group: 'g',
+      dispatcher,
+      dispatched,
+      scheduler,
+      emit: (e) => events.push(e),
+    });
+    return { events, sent, dispatcher, dispatched, handler, scheduler };
+  }
+
+  it('announces assigned partitions only after a fetch started after the join completes', () => {
+    const { events, handler } = setup();
+    handler.onJoin({ t: [0, 1] });
+    expect(events).toEqual([]);
+    expect(handler.onFetch(1)).toBe(false);
+    handler.onFetchStart(1);
+    expect(handler.onFetch(1)).toBe(true);
+    expect(events).toEqual([{ type: 'assigned', group: 'g', topic: 't', partitions: [0, 1] }]);
+    expect(handler.onFetch(1)).toBe(false);
+  });
+
+  it('revokes at the join what went away: no longer tracked, no longer deduplicated', () => {
+    const { events, handler, dispatcher, dispatched } = setup();
+    handler.onJoin({ t: [0, 1] });
+    handler.onFetchStart(1);
+    handler.onFetch(1);
+    dispatcher.tracker.begin('t', 1, 0);
+    dispatched.mark('t', 1, 0);
+    handler.onJoin({ t: [0] });
+    expect(events.at(-1)).toEqual({ type: 'revoked', group: 'g', topic: 't', partitions: [1] });
+    expect(dispatcher.tracker.inFlight).toBe(0);
+    expect(dispatched.isNew('t', 1, 0)).toBe(true);
+  });
+
+  it('commits what finished when kafkajs starts re-joining, while the partitions are still ours', async () => {
+    const { sent, handler, dispatcher, scheduler } = setup();
+    handler.onJoin({ t: [0] });
+    dispatcher.tracker.begin('t', 0, 0);
+    dispatcher.tracker.complete('t', 0, 0);
+    handler.onRebalancing();
+    handler.onJoin({});
+    await scheduler.commitPending();
+    expect(sent).toEqual(['0@1']);
+  });
+
+  it('dropAll revokes everything without committing', async () => {
+    const { events, sent, handler, dispatcher, scheduler } = setup();
+    handler.onJoin({ t: [0, 2] });
+    dispatcher.tracker.begin('t', 0, 0);
+    dispatcher.tracker.complete('t', 0, 0);
+    handler.dropAll();
+    await scheduler.commitPending();
+    expect(sent).toEqual([]);
+    expect(events).toEqual([{ type: 'revoked', group: 'g', topic: 't', partitions: [0, 2] }]);
+  });
+});

@@ -1,0 +1,142 @@
+import { Dispatcher, type InboundMessage, silentLogger } from '@tasks/core';
+import { createDeferred, waitFor } from '@tasks/testing';
+import kafkajs, { type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { Admission } from '../../src/consumer/admission.js';
+import { DispatchedOffsets } from '../../src/consumer/dispatched-offsets.js';
+import { FetchLoop } from '../../src/consumer/fetch-loop.js';
+
+function message(offset: number): KafkaMessage {
+  return {
+    key: null,
+    value: Buffer.from(`m-${offset}`),
+    timestamp: '1700000000000',
+    attributes: 0,
+    offset: String(offset),
+    headers: { h: [Buffer.from('first'), 'last'] },
+  };
+}
+
+interface Harness {
+  readonly loop: FetchLoop;
+  readonly handled: InboundMessage[];
+  readonly stop: AbortController;
+  payload(
+    offsets: number[],
+    heartbeat?: () => Promise<void>,
+  ): EachBatchPayload & { resolved: string[] };
+}
+
+function setup(
+  processors: number,
+  handle: (m: InboundMessage) => Promise<void> = async () => {},
+): Harness {
+  const handled: InboundMessage[] = [];
+  const admission = new Admission(processors, false);
+  const dispatcher = new Dispatcher({
+    processors,
+    commitInOrder: false,
+    handler: admission.wrap(async (m) => {
+      handled.push(m);
+      await handle(m);
+    }),
+  });
+  const stop = new AbortController();
+  const loop = new FetchLoop({
+    dispatcher,
+    admission,
+    dispatched: new DispatchedOffsets(),
+    heartbeatEveryMs: 5,
+    stopSignal: stop.signal,
+    accepting: () => !stop.signal.aborted,
+    logger: silentLogger,
+  });
+  return {
+    loop,
+    handled,
+    stop,
+    payload(offsets, heartbeat = async () => {}) {
+      const resolved: string[] = [];
+      return {
+        resolved,
+        batch: { topic: 't', partition: 0, messages: offsets.map(message) },
+        resolveOffset: (offset: string) => resolved.push(offset),
+        heartbeat,
+        pause: () => () => {},
+        commitOffsetsIfNecessary: async () => {},
+        uncommittedOffsets: () => ({ topics: [] }),
+        isRunning: () => true,
+        isStale: () => false,
+      } as unknown as EachBatchPayload & { resolved: string[] };
+    },
+  };
+}
+
+describe('FetchLoop (kafkajs eachBatch)', () => {
+  it('hands out each message in order as core InboundMessages and resolves its offset', async () => {
+    const h = setup(8);
+    const payload = h.payload([0, 1, 2]);
+    await h.loop.eachBatch(payload);
+    await waitFor(() => h.handled.length === 3);
+    expect(h.handled.map((m) => m.offset)).toEqual(['0', '1', '2']);
+    expect(payload.resolved).toEqual(['0', '1', '2']);
+    expect(h.handled[0]).toMatchObject({ topic: 't', partition: 0, timestamp: 1700000000000 });
+    expect(h.handled[0]!.headers.h!.toString()).toBe('last');
+  });
+
+  it('skips messages already handed out (re-fetched after a rebalance) but resolves them', async () => {
+    const h = setup(8);
+    await h.loop.eachBatch(h.payload([0, 1]));
+    const again = h.payload([0, 1, 2]);
+    await h.loop.eachBatch(again);
+    await waitFor(() => h.handled.length === 3);
+    expect(h.handled.map((m) => m.offset)).toEqual(['0', '1', '2']);
+    expect(again.resolved).toEqual(['0', '1', '2']);
+  });
+
+  it('waits for a free processor, heartbeating meanwhile', async () => {
+    const gate = createDeferred();
+    const h = setup(1, () => gate.promise);
+    let beats = 0;
+    const payload = h.payload([0, 1], async () => {
+      beats += 1;
+    });
+    const batch = h.loop.eachBatch(payload);
+    await waitFor(() => beats >= 3, { message: 'heartbeats while blocked' });
+    expect(h.handled.map((m) => m.offset)).toEqual(['0']);
+    expect(payload.resolved).toEqual(['0']);
+    gate.resolve();
+    await batch;
+    expect(payload.resolved).toEqual(['0', '1']);
+  });
+
+  it('gives up waiting when a heartbeat reports a rebalance, and rethrows it for kafkajs', async () => {
+    const gate = createDeferred();
+    const h = setup(1, () => gate.promise);
+    const rebalance = new kafkajs.KafkaJSProtocolError({
+      message: 'The group is rebalancing',
+      type: 'REBALANCE_IN_PROGRESS',
+      code: 27,
+      retriable: false,
+    } as unknown as Error);
+    const payload = h.payload([0, 1, 2], () => Promise.reject(rebalance));
+    await expect(h.loop.eachBatch(payload)).rejects.toBe(rebalance);
+    expect(payload.resolved).toEqual(['0']);
+    expect(h.handled).toHaveLength(1);
+    await h.loop.idle();
+    gate.resolve();
+  });
+
+  it('stops handing out when the member stops', async () => {
+    const gate = createDeferred();
+    const h = setup(1, () => gate.promise);
+    const payload = h.payload([0, 1, 2]);
+    const batch = h.loop.eachBatch(payload);
+    await waitFor(() => h.handled.length === 1);
+    h.stop.abort();
+    await batch;
+    await h.loop.idle();
+    expect(payload.resolved).toEqual(['0']);
+    gate.resolve();
+  });
+});
