@@ -43,14 +43,18 @@ export default async function setup(): Promise<(() => void) | undefined> {
   }
   let output: string;
   try {
-    process.stderr.write(`No Kafka broker at ${first}; starting one with scripts/kafka/kafka.sh up\n`);
+    process.stderr.write(
+      `No Kafka broker at ${first}; starting one with scripts/kafka/kafka.sh up\n`,
+    );
     output = execFileSync('bash', [script, 'up'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: 300_000,
     });
   } catch (error) {
-    throw new Error(`No Kafka broker at ${first}, and starting one failed (${(error as Error).message}). ${howTo}`);
+    throw new Error(
+      `No Kafka broker at ${first}, and starting one failed (${(error as Error).message}). ${howTo}`,
+    );
   }
   process.env.KAFKA_BROKERS = output.trim().split('\n').at(-1)!.trim();
   return () => {

@@ -30,12 +30,17 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = loadWorkerConfig(args.config);
-  const logger = createConsoleLogger({ level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn' });
+  const logger = createConsoleLogger({
+    level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
+  });
   const tracing = await setupWorkerTracing(config.telemetry, logger);
   const plugins: TaskServerPlugin[] = tracing ? [tracing] : [];
   const backend = createBackend(
     args.transport,
-    { config, pushMiddleware: plugins.flatMap((p) => (p.pushMiddleware ? [p.pushMiddleware] : [])) },
+    {
+      config,
+      pushMiddleware: plugins.flatMap((p) => (p.pushMiddleware ? [p.pushMiddleware] : [])),
+    },
     logger,
   );
 
@@ -62,7 +67,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const batch = demoBatch(args.demo, args.demoInvalid);
   await Promise.all(
-    batch.map((task) => backend.pushTask(task.taskKey, task.key, task.value, { 'x-demo-run': runId })),
+    batch.map((task) =>
+      backend.pushTask(task.taskKey, task.key, task.value, { 'x-demo-run': runId }),
+    ),
   );
 
   if (args.exitWhenIdle) {
@@ -105,7 +112,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`${error.name} [${error.code}]: ${error.message}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     }
   },

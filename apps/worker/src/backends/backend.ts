@@ -6,7 +6,12 @@ export interface Backend {
   readonly name: 'memory' | 'kafka';
   readonly transport: Transport;
   /** Sends one task through the task route. */
-  pushTask(taskKey: string, key: string, value: string, headers: Record<string, string>): Promise<void>;
+  pushTask(
+    taskKey: string,
+    key: string,
+    value: string,
+    headers: Record<string, string>,
+  ): Promise<void>;
   /** Flushes and closes the producer side. */
   close(): Promise<void>;
 }

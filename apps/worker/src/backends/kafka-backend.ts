@@ -6,7 +6,10 @@ import type { Backend, BackendOptions } from './backend.js';
 const topicPartitions = 4;
 
 /** Real Kafka through `@tasks/kafka`; topics are created when missing. */
-export function createKafkaBackend({ config, pushMiddleware }: BackendOptions, logger: Logger): Backend {
+export function createKafkaBackend(
+  { config, pushMiddleware }: BackendOptions,
+  logger: Logger,
+): Backend {
   const first = config.kafkaConf[0];
   if (!first) throw new Error('KafkaConf is empty');
   const createTopics = { partitions: topicPartitions, replicationFactor: 1 };

@@ -17,7 +17,8 @@ export function createMemoryBackend({ config, pushMiddleware }: BackendOptions):
     transport: broker.transport(),
     pushTask(taskKey, key, value, headers) {
       const topic = config.taskRoute[taskKey];
-      if (topic === undefined) return Promise.reject(new Error(`no route for task key "${taskKey}"`));
+      if (topic === undefined)
+        return Promise.reject(new Error(`no route for task key "${taskKey}"`));
       return send({ topic, key, value, headers: { ...headers } });
     },
     async close() {},

@@ -38,7 +38,8 @@ export function loadWorkerConfig(
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String(error);
     throw new ConfigError([{ path, message: reason }], `cannot read ${path}`);
   }
   const doc = parseDocument(text);
@@ -61,13 +62,19 @@ export function parseWorkerConfig(
   source = 'config',
 ): WorkerConfig {
   if (!isRecord(raw)) {
-    throw new ConfigError([{ path: source, message: 'must be a mapping of Name, TaskRoute, KafkaConf, Telemetry' }]);
+    throw new ConfigError([
+      { path: source, message: 'must be a mapping of Name, TaskRoute, KafkaConf, Telemetry' },
+    ]);
   }
   const problems: ConfigProblem[] = [];
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (topLevel.has(camel(key))) input[camel(key)] = value;
-    else problems.push({ path: key, message: 'unknown section (known: Name, TaskRoute, KafkaConf, Telemetry)' });
+    else
+      problems.push({
+        path: key,
+        message: 'unknown section (known: Name, TaskRoute, KafkaConf, Telemetry)',
+      });
   }
 
   const name = input.name ?? 'task-worker';
@@ -81,7 +88,11 @@ export function parseWorkerConfig(
   } else {
     for (const [key, topic] of Object.entries(input.taskRoute)) {
       if (typeof topic === 'string' && topic.length > 0) taskRoute[key] = topic;
-      else problems.push({ path: `TaskRoute.${key}`, message: `must be a topic name, got ${JSON.stringify(topic)}` });
+      else
+        problems.push({
+          path: `TaskRoute.${key}`,
+          message: `must be a topic name, got ${JSON.stringify(topic)}`,
+        });
     }
   }
 
@@ -91,7 +102,9 @@ export function parseWorkerConfig(
   } else {
     try {
       kafkaConf = resolveKqConfs(
-        input.kafkaConf.map((conf) => (isRecord(conf) ? applyKafkaEnv(conf as Partial<KqConf>, env) : conf)),
+        input.kafkaConf.map((conf) =>
+          isRecord(conf) ? applyKafkaEnv(conf as Partial<KqConf>, env) : conf,
+        ),
         'KafkaConf',
       );
     } catch (error) {
@@ -113,6 +126,7 @@ export function parseWorkerConfig(
     }
   }
 
-  if (problems.length > 0) throw new ConfigError(problems, `${source} has ${problems.length} problem(s)`);
+  if (problems.length > 0)
+    throw new ConfigError(problems, `${source} has ${problems.length} problem(s)`);
   return { name: name as string, taskRoute, kafkaConf, telemetry };
 }

@@ -25,7 +25,11 @@ export function demoBatch(count: number, invalid = 0): DemoTask[] {
       tasks.push({ taskKey: 'order', key: orderId, value: broken ? value.slice(0, -3) : value });
     } else {
       const amountCents = broken ? -1 : (1 + (i % 3)) * 1999 + 299;
-      tasks.push({ taskKey: 'payment', key: orderId, value: JSON.stringify({ orderId, amountCents }) });
+      tasks.push({
+        taskKey: 'payment',
+        key: orderId,
+        value: JSON.stringify({ orderId, amountCents }),
+      });
     }
   }
   return tasks;

@@ -19,6 +19,9 @@ export class ProcessOrderTask implements ITask {
   stop(): void {}
 }
 
-export function newProcessOrderTask(_topic: string, serverCtx: ITaskServerCtx<WorkerServices>): ITask {
+export function newProcessOrderTask(
+  _topic: string,
+  serverCtx: ITaskServerCtx<WorkerServices>,
+): ITask {
   return new ProcessOrderTask(serverCtx.object().ledger);
 }

@@ -2,7 +2,11 @@ import { NonRetriableError, type TaskContext } from '@tasks/core';
 
 export interface OrderPayload {
   readonly orderId: string;
-  readonly items: ReadonlyArray<{ readonly sku: string; readonly qty: number; readonly priceCents: number }>;
+  readonly items: ReadonlyArray<{
+    readonly sku: string;
+    readonly qty: number;
+    readonly priceCents: number;
+  }>;
 }
 
 export interface PaymentPayload {
@@ -20,7 +24,9 @@ export function parseJson(ctx: TaskContext, value: string): Record<string, unkno
   try {
     parsed = JSON.parse(value);
   } catch (error) {
-    throw new NonRetriableError(`${ctx.taskKey} message ${where(ctx)} is not JSON`, { cause: error });
+    throw new NonRetriableError(`${ctx.taskKey} message ${where(ctx)} is not JSON`, {
+      cause: error,
+    });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new NonRetriableError(`${ctx.taskKey} message ${where(ctx)} must be a JSON object`);
@@ -31,14 +37,21 @@ export function parseJson(ctx: TaskContext, value: string): Record<string, unkno
 export function parseOrder(ctx: TaskContext, value: string): OrderPayload {
   const raw = parseJson(ctx, value);
   if (typeof raw.orderId !== 'string' || raw.orderId.length === 0) {
-    throw new NonRetriableError(`order message ${where(ctx)}: field "orderId" must be a non-empty string`);
+    throw new NonRetriableError(
+      `order message ${where(ctx)}: field "orderId" must be a non-empty string`,
+    );
   }
   if (!Array.isArray(raw.items)) {
     throw new NonRetriableError(`order message ${where(ctx)}: field "items" must be an array`);
   }
   raw.items.forEach((item: unknown, i: number) => {
     const it = item as Record<string, unknown> | null;
-    if (!it || typeof it.sku !== 'string' || !Number.isInteger(it.qty) || !Number.isInteger(it.priceCents)) {
+    if (
+      !it ||
+      typeof it.sku !== 'string' ||
+      !Number.isInteger(it.qty) ||
+      !Number.isInteger(it.priceCents)
+    ) {
       throw new NonRetriableError(
         `order message ${where(ctx)}: items[${i}] needs sku (string), qty and priceCents (integers)`,
       );
@@ -50,10 +63,14 @@ export function parseOrder(ctx: TaskContext, value: string): OrderPayload {
 export function parsePayment(ctx: TaskContext, value: string): PaymentPayload {
   const raw = parseJson(ctx, value);
   if (typeof raw.orderId !== 'string' || raw.orderId.length === 0) {
-    throw new NonRetriableError(`payment message ${where(ctx)}: field "orderId" must be a non-empty string`);
+    throw new NonRetriableError(
+      `payment message ${where(ctx)}: field "orderId" must be a non-empty string`,
+    );
   }
   if (!Number.isInteger(raw.amountCents) || (raw.amountCents as number) <= 0) {
-    throw new NonRetriableError(`payment message ${where(ctx)}: field "amountCents" must be a positive integer`);
+    throw new NonRetriableError(
+      `payment message ${where(ctx)}: field "amountCents" must be a positive integer`,
+    );
   }
   return raw as unknown as PaymentPayload;
 }

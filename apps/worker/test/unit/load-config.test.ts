@@ -28,7 +28,11 @@ describe('loadWorkerConfig', () => {
     const config = loadWorkerConfig(join(workerRoot, 'etc/worker.yaml'), {});
     expect(config.taskRoute).toEqual({ order: 'order-tasks', payment: 'payment-tasks' });
     expect(config.kafkaConf.map((c) => c.topic)).toEqual(['order-tasks', 'payment-tasks']);
-    expect(config.kafkaConf[0]).toMatchObject({ group: 'task-worker', offset: 'first', processors: 8 });
+    expect(config.kafkaConf[0]).toMatchObject({
+      group: 'task-worker',
+      offset: 'first',
+      processors: 8,
+    });
     expect(config.telemetry?.disabled).toBe(true);
   });
 

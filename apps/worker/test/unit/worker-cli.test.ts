@@ -8,7 +8,10 @@ import { runWorker, summaryOf } from '../support.js';
 
 describe('worker command line', () => {
   it('parses the scripted mode, with or without the leading --', () => {
-    for (const argv of [['--demo', '1000', '--exit-when-idle'], ['--', '--demo', '1000', '--exit-when-idle']]) {
+    for (const argv of [
+      ['--demo', '1000', '--exit-when-idle'],
+      ['--', '--demo', '1000', '--exit-when-idle'],
+    ]) {
       expect(parseWorkerArgs(argv, {}, 'etc/worker.yaml')).toMatchObject({
         demo: 1000,
         exitWhenIdle: true,
@@ -20,7 +23,9 @@ describe('worker command line', () => {
 
   it('picks Kafka when KAFKA_BROKERS is set, unless told otherwise', () => {
     expect(parseWorkerArgs([], { KAFKA_BROKERS: 'h:1' }, 'c').transport).toBe('kafka');
-    expect(parseWorkerArgs(['--transport', 'memory'], { KAFKA_BROKERS: 'h:1' }, 'c').transport).toBe('memory');
+    expect(
+      parseWorkerArgs(['--transport', 'memory'], { KAFKA_BROKERS: 'h:1' }, 'c').transport,
+    ).toBe('memory');
   });
 
   it('rejects bad arguments with a usage error', () => {
@@ -31,7 +36,9 @@ describe('worker command line', () => {
 
   it('makes a demo batch of orders and payments, the last ones broken on request', () => {
     const batch = demoBatch(10, 2);
-    expect(batch.map((t) => t.taskKey)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 ? 'payment' : 'order')));
+    expect(batch.map((t) => t.taskKey)).toEqual(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? 'payment' : 'order')),
+    );
     expect(() => JSON.parse(batch[0]!.value)).not.toThrow();
     expect(() => JSON.parse(batch[8]!.value)).toThrow();
     expect(JSON.parse(batch[9]!.value).amountCents).toBeLessThan(0);
@@ -43,7 +50,12 @@ describe('the built worker on the in-memory broker', () => {
     const run = await runWorker(['--demo', '1000', '--exit-when-idle'], { KAFKA_BROKERS: '' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
-    expect(summaryOf(run)).toMatchObject({ processed: 1000, failed: 0, pushed: 1000, transport: 'memory' });
+    expect(summaryOf(run)).toMatchObject({
+      processed: 1000,
+      failed: 0,
+      pushed: 1000,
+      transport: 'memory',
+    });
     expect(summaryOf(run).durationMs).toEqual(expect.any(Number));
   });
 
@@ -71,10 +83,17 @@ describe('the built worker on the in-memory broker', () => {
         `Telemetry: { Name: traced-worker, Batcher: file, Endpoint: ${JSON.stringify(spans)}, Disabled: false }`,
       ].join('\n'),
     );
-    const run = await runWorker(['--config', config, '--demo', '10', '--exit-when-idle'], { KAFKA_BROKERS: '' });
+    const run = await runWorker(['--config', config, '--demo', '10', '--exit-when-idle'], {
+      KAFKA_BROKERS: '',
+    });
     expect(run.code, run.stderr).toBe(0);
-    const lines = readFileSync(spans, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    const consumers = lines.filter((span) => span.name === 'process order-tasks' || span.name === 'process payment-tasks');
+    const lines = readFileSync(spans, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const consumers = lines.filter(
+      (span) => span.name === 'process order-tasks' || span.name === 'process payment-tasks',
+    );
     const producers = lines.filter((span) => String(span.name).startsWith('send '));
     expect(consumers).toHaveLength(10);
     expect(producers).toHaveLength(10);
@@ -86,7 +105,10 @@ describe('the built worker on the in-memory broker', () => {
   it('exits 2 with a readable list, not a stack trace, on a bad config file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'worker-bad-'));
     const path = join(dir, 'bad.yaml');
-    writeFileSync(path, 'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [], Group: g, Topic: o, Offset: middle }\n');
+    writeFileSync(
+      path,
+      'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [], Group: g, Topic: o, Offset: middle }\n',
+    );
     const run = await runWorker(['--config', path, '--exit-when-idle'], { KAFKA_BROKERS: '' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/KafkaConf\[0\]\.brokers/);
