@@ -382,6 +382,7 @@ cmd_up() {
       n="${1#--nodes=}"
       shift
       ;;
+    --) shift ;; # `pnpm kafka:up -- --nodes 3` passes the separator along
     *) die "unknown option for up: $1" ;;
     esac
   done
