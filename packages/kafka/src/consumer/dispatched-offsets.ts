@@ -1,5 +1,3 @@
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
 /**
  * The next offset not yet handed to the dispatcher, per partition. After a
  * rebalance that keeps a partition, kafkajs fetches again from the committed
@@ -7,20 +5,26 @@ const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
  * tracked), so the fetch loop skips them instead of running them twice.
  */
 export class DispatchedOffsets {
-  readonly #next = new Map<string, number>();
+  /** Topic, then partition: no key string built per message. */
+  readonly #next = new Map<string, Map<number, number>>();
 
   /** True when `offset` was not handed out yet in this ownership of the partition. */
   isNew(topic: string, partition: number, offset: number): boolean {
-    const next = this.#next.get(key(topic, partition));
+    const next = this.#next.get(topic)?.get(partition);
     return next === undefined || offset >= next;
   }
 
   mark(topic: string, partition: number, offset: number): void {
-    this.#next.set(key(topic, partition), offset + 1);
+    let partitions = this.#next.get(topic);
+    if (!partitions) {
+      partitions = new Map();
+      this.#next.set(topic, partitions);
+    }
+    partitions.set(partition, offset + 1);
   }
 
   /** The partition was revoked: whoever owns it next starts from its committed offset. */
   forget(topic: string, partition: number): void {
-    this.#next.delete(key(topic, partition));
+    this.#next.get(topic)?.delete(partition);
   }
 }

@@ -75,20 +75,27 @@ export class FetchLoop {
     const { dispatcher, admission, dispatched, accepting, stopSignal } = this.#deps;
     const { topic, partition } = batch;
     const giveUp = AbortSignal.any([round, stopSignal]);
-    for (const message of batch.messages) {
-      if (!accepting() || !isRunning() || giveUp.aborted) return;
-      const offset = Number(message.offset);
-      if (dispatched.isNew(topic, partition, offset)) {
-        // Re-check after every wake-up: `open` and `enter` must happen in one synchronous step.
-        while (!admission.open(topic, partition)) {
-          if (!(await admission.wait(topic, partition, giveUp))) return;
+    // Resolving the last handed-out offset once covers every one before it
+    // (kafkajs parses each resolved offset into a Long: once per batch is enough).
+    let handled: string | undefined;
+    try {
+      for (const message of batch.messages) {
+        if (!accepting() || !isRunning() || giveUp.aborted) return;
+        const offset = Number(message.offset);
+        if (dispatched.isNew(topic, partition, offset)) {
+          // Re-check after every wake-up: `open` and `enter` must happen in one synchronous step.
+          while (!admission.open(topic, partition)) {
+            if (!(await admission.wait(topic, partition, giveUp))) return;
+          }
+          if (!accepting() || !isRunning()) return;
+          admission.enter(topic, partition);
+          dispatched.mark(topic, partition, offset);
+          await dispatcher.dispatch(toInbound(topic, partition, message));
         }
-        if (!accepting() || !isRunning()) return;
-        admission.enter(topic, partition);
-        dispatched.mark(topic, partition, offset);
-        await dispatcher.dispatch(toInbound(topic, partition, message));
+        handled = message.offset;
       }
-      resolveOffset(message.offset);
+    } finally {
+      if (handled !== undefined) resolveOffset(handled);
     }
   }
 
