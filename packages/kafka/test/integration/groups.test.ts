@@ -9,33 +9,25 @@ import {
 } from '@tasks/core';
 import { KafkaTransport } from '@tasks/kafka';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient, testTransportOptions } from './helpers/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { brokers } from './helpers/kafka-env.js';
+import { testTransportOptions } from './helpers/kafka-harness.js';
+import { kafkaSuite } from './helpers/kafka-suite.js';
 import { startWorker, type TestWorker } from './helpers/worker.js';
 
 const values = (worker: TestWorker) => worker.runs.map((r) => r.value);
 
 describe('start offsets and consumer groups, through the TaskServer', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  let client: KafkaTestClient;
-
-  beforeAll(async () => {
-    await requireKafka();
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const suite = kafkaSuite();
+  const { cleanup } = suite;
 
   it("a new group starts at the beginning with offset 'first' and at the end with 'last'", async () => {
     const topic = uniqueName('offsets');
-    await client.createTopic(topic, 1);
-    await client.producer.send({ topic, messages: [{ value: 'before-1' }, { value: 'before-2' }] });
+    await suite.client.createTopic(topic, 1);
+    await suite.client.producer.send({
+      topic,
+      messages: [{ value: 'before-1' }, { value: 'before-2' }],
+    });
 
     const first = await startWorker(
       { topic, group: uniqueName('first'), conf: { offset: 'first' } },
@@ -45,7 +37,7 @@ describe('start offsets and consumer groups, through the TaskServer', () => {
       { topic, group: uniqueName('last'), conf: { offset: 'last' } },
       cleanup,
     );
-    await client.producer.send({ topic, messages: [{ value: 'after-1' }] });
+    await suite.client.producer.send({ topic, messages: [{ value: 'after-1' }] });
 
     await waitFor(() => first.runs.length >= 3 && last.runs.length >= 1, {
       timeoutMs: 20_000,
@@ -59,7 +51,7 @@ describe('start offsets and consumer groups, through the TaskServer', () => {
   it('two workers in one group split the partitions and share the work', async () => {
     const topic = uniqueName('split');
     const partitions = 4;
-    await client.createTopic(topic, partitions);
+    await suite.client.createTopic(topic, partitions);
     const group = uniqueName('g');
     const a = await startWorker({ topic, group }, cleanup);
     const b = await startWorker({ topic, group }, cleanup);
@@ -76,7 +68,7 @@ describe('start offsets and consumer groups, through the TaskServer', () => {
       },
     );
     const ids = Array.from({ length: 40 }, (_, i) => `m-${i}`);
-    await client.producer.send({
+    await suite.client.producer.send({
       topic,
       messages: ids.map((value, i) => ({ value, partition: i % partitions })),
     });
@@ -92,19 +84,19 @@ describe('start offsets and consumer groups, through the TaskServer', () => {
 
   it('conns: 2 opens two members of the group in one worker', async () => {
     const topic = uniqueName('conns');
-    await client.createTopic(topic, 2);
+    await suite.client.createTopic(topic, 2);
     const group = uniqueName('g');
     const worker = await startWorker({ topic, group, conf: { conns: 2 } }, cleanup);
     await waitFor(() => worker.partitions().length === 2, { timeoutMs: 20_000 });
-    const description = await client.admin.describeGroups([group]);
+    const description = await suite.client.admin.describeGroups([group]);
     expect(description.groups[0]?.members).toHaveLength(2);
   });
 
   it('one group over several topics (one conf each, as go-queue configs do) consumes every topic', async () => {
     const orders = uniqueName('orders');
     const payments = uniqueName('payments');
-    await client.createTopic(orders, 3);
-    await client.createTopic(payments, 2);
+    await suite.client.createTopic(orders, 3);
+    await suite.client.createTopic(payments, 2);
     const group = uniqueName('shared');
     const seen: string[] = [];
     const task = (name: string): ITask => ({
@@ -133,7 +125,7 @@ describe('start offsets and consumer groups, through the TaskServer', () => {
     );
     cleanup.push(() => server.stop());
     await server.start();
-    await client.producer.sendBatch({
+    await suite.client.producer.sendBatch({
       topicMessages: [
         { topic: orders, messages: [0, 1, 2].map((p) => ({ value: `o${p}`, partition: p })) },
         { topic: payments, messages: [0, 1].map((p) => ({ value: `p${p}`, partition: p })) },

@@ -1,31 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { kafkaSuite } from './helpers/kafka-suite.js';
 import { startWorker } from './helpers/worker.js';
 
 describe('long-running tasks', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  let client: KafkaTestClient;
-
-  beforeAll(async () => {
-    await requireKafka();
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const suite = kafkaSuite();
+  const { cleanup } = suite;
 
   it('a run longer than sessionTimeout, with the fetch loop blocked behind it, causes no rebalance and no redelivery', async () => {
     const sessionTimeoutMs = 6_000;
     const topic = uniqueName('long');
     const group = uniqueName('g');
-    await client.createTopic(topic, 1);
+    await suite.client.createTopic(topic, 1);
     const worker = await startWorker(
       {
         topic,
@@ -41,7 +28,7 @@ describe('long-running tasks', () => {
       },
       cleanup,
     );
-    await client.producer.send({
+    await suite.client.producer.send({
       topic,
       messages: [{ value: 'long' }, { value: 'next-1' }, { value: 'next-2' }],
     });
@@ -60,8 +47,8 @@ describe('long-running tasks', () => {
     expect(worker.events.filter((e) => e.type === 'revoked')).toEqual([]);
     expect(worker.events.filter((e) => e.type === 'error')).toEqual([]);
     expect(worker.events.filter((e) => e.type === 'assigned')).toHaveLength(1);
-    expect((await client.committed(group, topic)).get(0)).toBe('3');
-    const [description] = (await client.admin.describeGroups([group])).groups;
+    expect((await suite.client.committed(group, topic)).get(0)).toBe('3');
+    const [description] = (await suite.client.admin.describeGroups([group])).groups;
     expect(description?.members).toHaveLength(1);
   });
 });

@@ -1,41 +1,31 @@
 import { ErrorCodes, type TransportError } from '@tasks/core';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CrashableSockets } from './helpers/crashable-sockets.js';
-import { requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { kafkaSuite } from './helpers/kafka-suite.js';
 import { startWorker } from './helpers/worker.js';
 
 describe('losing the brokers while running', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  let client: KafkaTestClient;
-
-  beforeAll(async () => {
-    await requireKafka();
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const suite = kafkaSuite();
+  const { cleanup } = suite;
 
   it('reports ConnectionFailed, reconnects with backoff when the network is back, and loses nothing', async () => {
     const topic = uniqueName('reconnect');
     const group = uniqueName('g');
-    await client.createTopic(topic, 2);
+    await suite.client.createTopic(topic, 2);
     const network = new CrashableSockets();
     const worker = await startWorker(
       { topic, group, transport: { socketFactory: network.factory } },
       cleanup,
     );
-    await client.producer.send({ topic, messages: [{ value: 'before' }] });
+    await suite.client.producer.send({ topic, messages: [{ value: 'before' }] });
     await waitFor(() => worker.runs.length === 1, { timeoutMs: 20_000, message: 'the first run' });
 
     network.kill();
-    await client.producer.send({ topic, messages: [{ value: 'during-1' }, { value: 'during-2' }] });
+    await suite.client.producer.send({
+      topic,
+      messages: [{ value: 'during-1' }, { value: 'during-2' }],
+    });
     await waitFor(
       () =>
         worker.events.some(
@@ -47,7 +37,7 @@ describe('losing the brokers while running', () => {
     expect(worker.events.some((e) => e.type === 'revoked')).toBe(true);
 
     network.heal();
-    await client.producer.send({ topic, messages: [{ value: 'after' }] });
+    await suite.client.producer.send({ topic, messages: [{ value: 'after' }] });
     await waitFor(() => new Set(worker.runs.map((r) => r.value)).size === 4, {
       timeoutMs: 30_000,
       message: 'every message, once the transport reconnected',
@@ -57,7 +47,7 @@ describe('losing the brokers while running', () => {
       new Set(['before', 'during-1', 'during-2', 'after']),
     );
     await worker.stop();
-    const committed = await client.committed(group, topic);
+    const committed = await suite.client.committed(group, topic);
     expect([...committed.values()].reduce((sum, o) => sum + Number(o), 0)).toBe(4);
   });
 });

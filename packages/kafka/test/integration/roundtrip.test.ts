@@ -1,33 +1,21 @@
 import { silentLogger } from '@tasks/core';
 import { TaskPusher } from '@tasks/kafka';
 import { partitionForKey, uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { brokers } from './helpers/kafka-env.js';
+import { kafkaSuite } from './helpers/kafka-suite.js';
 import { startWorker } from './helpers/worker.js';
 
 const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'));
 
 describe('what is pushed is what tasks receive (TaskPusher -> KafkaTransport -> TaskServer)', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  let client: KafkaTestClient;
-
-  beforeAll(async () => {
-    await requireKafka();
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const suite = kafkaSuite();
+  const { cleanup } = suite;
 
   it('keys, null keys, headers, binary values and multi-byte UTF-8 arrive unchanged', async () => {
     const topic = uniqueName('roundtrip');
     const partitions = 3;
-    await client.createTopic(topic, partitions);
+    await suite.client.createTopic(topic, partitions);
     const worker = await startWorker({ topic, group: uniqueName('g') }, cleanup);
     const pusher = new TaskPusher({
       brokers,
@@ -81,7 +69,7 @@ describe('what is pushed is what tasks receive (TaskPusher -> KafkaTransport -> 
 
   it('many pushes over several batches all arrive, and each push resolves', async () => {
     const topic = uniqueName('batches');
-    await client.createTopic(topic, 2);
+    await suite.client.createTopic(topic, 2);
     const worker = await startWorker({ topic, group: uniqueName('g') }, cleanup);
     const pusher = new TaskPusher({
       brokers,

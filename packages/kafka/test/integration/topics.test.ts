@@ -1,26 +1,14 @@
 import { ErrorCodes, isTasksError, silentLogger, type TransportError } from '@tasks/core';
 import { KafkaPusher } from '@tasks/kafka';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { brokers, requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { brokers } from './helpers/kafka-env.js';
+import { kafkaSuite } from './helpers/kafka-suite.js';
 import { createWorker, startWorker } from './helpers/worker.js';
 
 describe('a topic that does not exist', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  let client: KafkaTestClient;
-
-  beforeAll(async () => {
-    await requireKafka();
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const suite = kafkaSuite();
+  const { cleanup } = suite;
 
   it('fails the worker start with TopicNotFound and an error event (createTopics: false)', async () => {
     const topic = uniqueName('missing');
@@ -38,12 +26,12 @@ describe('a topic that does not exist', () => {
         error: expect.objectContaining({ code: ErrorCodes.TopicNotFound }),
       }),
     );
-    expect(await client.topicExists(topic)).toBe(false);
+    expect(await suite.client.topicExists(topic)).toBe(false);
   });
 
   it('is created when createTopics says how, and consumed', async () => {
     const topic = uniqueName('created');
-    client.own(topic);
+    suite.client.own(topic);
     const worker = await startWorker(
       {
         topic,
@@ -52,9 +40,9 @@ describe('a topic that does not exist', () => {
       },
       cleanup,
     );
-    const metadata = await client.admin.fetchTopicMetadata({ topics: [topic] });
+    const metadata = await suite.client.admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]?.partitions).toHaveLength(2);
-    await client.producer.send({ topic, messages: [{ value: 'hello' }] });
+    await suite.client.producer.send({ topic, messages: [{ value: 'hello' }] });
     await waitFor(() => worker.runs.length === 1, { timeoutMs: 20_000, message: 'one run' });
     expect(worker.runs[0]!.value).toBe('hello');
   });
@@ -68,12 +56,12 @@ describe('a topic that does not exist', () => {
     const error = (await pushed.catch((e: unknown) => e)) as TransportError;
     expect((error.cause as TransportError).code).toBe(ErrorCodes.TopicNotFound);
     expect(error.message).toContain(`"${topic}"`);
-    expect(await client.topicExists(topic)).toBe(false);
+    expect(await suite.client.topicExists(topic)).toBe(false);
   });
 
   it('is created by the pusher when createTopics says how', async () => {
     const topic = uniqueName('created-push');
-    client.own(topic);
+    suite.client.own(topic);
     const pusher = new KafkaPusher({
       brokers,
       topic,
@@ -83,7 +71,7 @@ describe('a topic that does not exist', () => {
     });
     cleanup.push(() => pusher.close());
     await pusher.push('first', { key: 'k' });
-    const metadata = await client.admin.fetchTopicMetadata({ topics: [topic] });
+    const metadata = await suite.client.admin.fetchTopicMetadata({ topics: [topic] });
     expect(metadata.topics[0]?.partitions).toHaveLength(3);
   });
 });

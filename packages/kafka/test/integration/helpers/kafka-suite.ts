@@ -1,0 +1,37 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { requireKafka } from './kafka-env.js';
+import { KafkaTestClient } from './kafka-harness.js';
+
+export interface KafkaSuite {
+  /** One admin/producer client for the file, connected before the first test. */
+  readonly client: KafkaTestClient;
+  /** Teardown steps a test registers where it makes a resource; run in reverse after it. */
+  readonly cleanup: Array<() => Promise<void>>;
+}
+
+/**
+ * The hooks every integration file needs: fail (not skip) without a broker,
+ * share one client, and tear down what each test made.
+ */
+export function kafkaSuite(): KafkaSuite {
+  const cleanup: Array<() => Promise<void>> = [];
+  let client: KafkaTestClient | undefined;
+  beforeAll(async () => {
+    await requireKafka();
+    client = new KafkaTestClient();
+    await client.connect();
+  });
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  return {
+    cleanup,
+    get client() {
+      if (!client) throw new Error('kafkaSuite(): the client exists only inside tests');
+      return client;
+    },
+  };
+}
