@@ -75,19 +75,22 @@ export class FetchLoop {
     const { dispatcher, admission, dispatched, accepting, stopSignal } = this.#deps;
     const { topic, partition } = batch;
     const giveUp = AbortSignal.any([round, stopSignal]);
+    // Revoked under this batch (a re-join while it waited): the rest is the next owner's.
+    const ownership = dispatched.ownership(topic, partition);
+    const owned = () => dispatched.ownership(topic, partition) === ownership;
     // Resolving the last handed-out offset once covers every one before it
     // (kafkajs parses each resolved offset into a Long: once per batch is enough).
     let handled: string | undefined;
     try {
       for (const message of batch.messages) {
-        if (!accepting() || !isRunning() || giveUp.aborted) return;
+        if (!accepting() || !isRunning() || giveUp.aborted || !owned()) return;
         const offset = Number(message.offset);
         if (dispatched.isNew(topic, partition, offset)) {
           // Re-check after every wake-up: `open` and `enter` must happen in one synchronous step.
           while (!admission.open(topic, partition)) {
             if (!(await admission.wait(topic, partition, giveUp))) return;
           }
-          if (!accepting() || !isRunning()) return;
+          if (!accepting() || !isRunning() || !owned()) return;
           admission.enter(topic, partition);
           dispatched.mark(topic, partition, offset);
           await dispatcher.dispatch(toInbound(topic, partition, message));
@@ -95,7 +98,8 @@ export class FetchLoop {
         handled = message.offset;
       }
     } finally {
-      if (handled !== undefined) resolveOffset(handled);
+      // Never into the offset manager of a later ownership (kafkajs rebuilds it at each join).
+      if (handled !== undefined && owned()) resolveOffset(handled);
     }
   }
 

@@ -35,8 +35,11 @@ describe('DispatchedOffsets', () => {
     expect(d.isNew('t', 0, 4)).toBe(false);
     expect(d.isNew('t', 0, 5)).toBe(true);
     expect(d.isNew('t', 1, 0)).toBe(true);
+    const before = d.ownership('t', 0);
     d.forget('t', 0);
     expect(d.isNew('t', 0, 0)).toBe(true);
+    expect(d.ownership('t', 0)).not.toBe(before);
+    expect(d.ownership('t', 1)).toBe(0);
   });
 });
 

@@ -19,6 +19,8 @@ function message(offset: number): KafkaMessage {
 
 interface Harness {
   readonly loop: FetchLoop;
+  readonly dispatcher: Dispatcher;
+  readonly dispatched: DispatchedOffsets;
   readonly handled: InboundMessage[];
   readonly stop: AbortController;
   payload(
@@ -42,10 +44,11 @@ function setup(
     }),
   });
   const stop = new AbortController();
+  const dispatched = new DispatchedOffsets();
   const loop = new FetchLoop({
     dispatcher,
     admission,
-    dispatched: new DispatchedOffsets(),
+    dispatched,
     heartbeatEveryMs: 5,
     stopSignal: stop.signal,
     accepting: () => !stop.signal.aborted,
@@ -53,6 +56,8 @@ function setup(
   });
   return {
     loop,
+    dispatcher,
+    dispatched,
     handled,
     stop,
     payload(offsets, heartbeat = async () => {}) {
@@ -139,5 +144,32 @@ describe('FetchLoop (kafkajs eachBatch)', () => {
     await h.loop.idle();
     expect(payload.resolved).toEqual(['0']);
     gate.resolve();
+  });
+
+  it('stops handing out a partition revoked mid-batch, and resolves nothing for it', async () => {
+    // kafkajs can re-join from another broker's fetcher while this batch waits
+    // (stale metadata, leader moves): the join revokes t[0] under it.
+    const first = createDeferred();
+    const second = createDeferred();
+    const h = setup(2, (m) => (m.offset === '0' ? first.promise : second.promise));
+    const payload = h.payload([0, 1, 2]);
+    const batch = h.loop.eachBatch(payload);
+    await waitFor(() => h.handled.length === 2);
+    // What RebalanceHandler does for a revoked partition at GROUP_JOIN.
+    h.dispatcher.revoke('t', 0);
+    h.dispatched.forget('t', 0);
+    second.resolve();
+    await batch;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Offset 2 belongs to the next owner: running it here would start a fresh
+    // ledger and commit t[0]@3 while offset 0 is still running.
+    expect(h.handled.map((m) => m.offset)).toEqual(['0', '1']);
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    // kafkajs's offset manager was rebuilt at the join: resolving here would
+    // move the fetch position of whoever owns t[0] next in this member.
+    expect(payload.resolved).toEqual([]);
+    first.resolve();
+    await h.dispatcher.idle();
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
   });
 });
