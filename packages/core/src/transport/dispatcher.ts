@@ -48,9 +48,9 @@ export class Dispatcher {
    * `commitInOrder`, once the partition's previous run settled). Resolves when
    * the run has started, not finished: awaiting it is the fetch loop's
    * backpressure. A message whose partition is revoked while it waits is
-   * dropped without running.
+   * dropped without running: then it resolves `false`.
    */
-  dispatch(message: InboundMessage): Promise<void> {
+  dispatch(message: InboundMessage): Promise<boolean> {
     const state = this.#state(message.topic, message.partition);
     // The hot path: a processor is free and no ordering to wait for; start now.
     if (!this.#options.commitInOrder && this.#limiter.tryAcquire()) {
@@ -59,12 +59,12 @@ export class Dispatcher {
       } catch (error) {
         return Promise.reject(error);
       }
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return this.#dispatchWhenFree(message, state);
   }
 
-  async #dispatchWhenFree(message: InboundMessage, state: PartitionState): Promise<void> {
+  async #dispatchWhenFree(message: InboundMessage, state: PartitionState): Promise<boolean> {
     const generation = state.generation;
     // Take the partition's place in line before the first await, so in-order runs
     // follow call order even when the caller does not await each dispatch.
@@ -77,10 +77,11 @@ export class Dispatcher {
       if (state.generation !== generation) {
         // Revoked while it waited: the message is the next owner's, so it never starts here.
         this.#limiter.release();
-        return;
+        return false;
       }
       this.#start(message, state, generation, turn);
       started = true;
+      return true;
     } finally {
       this.#queued -= 1;
       if (!started) turn?.done();

@@ -205,7 +205,8 @@ describe('Dispatcher', () => {
     await flush();
     h.dispatcher.revoke(T, 0);
     h.finish('1@0');
-    await waiting.result;
+    // Resolves false: the caller learns the message never started (and frees what it holds for it).
+    await expect(waiting.result).resolves.toEqual({ ok: true, value: false });
     await h.dispatcher.idle();
     expect(h.started).toEqual(['1@0']);
     expect(h.dispatcher.tracker.inFlight).toBe(0);

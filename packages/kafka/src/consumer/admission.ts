@@ -26,7 +26,7 @@ export class Admission {
       try {
         await handler(message);
       } finally {
-        this.#leave(message.topic, message.partition);
+        this.leave(message.topic, message.partition);
       }
     };
   }
@@ -67,7 +67,8 @@ export class Admission {
     return this.#running;
   }
 
-  #leave(topic: string, partition: number): void {
+  /** Frees a place: the wrapped handler does it when a run settles; call it yourself for a message that never ran. */
+  leave(topic: string, partition: number): void {
     this.#running -= 1;
     const k = key(topic, partition);
     const left = (this.#byPartition.get(k) ?? 1) - 1;

@@ -93,7 +93,18 @@ export class FetchLoop {
           if (!accepting() || !isRunning() || !owned()) return;
           admission.enter(topic, partition);
           dispatched.mark(topic, partition, offset);
-          await dispatcher.dispatch(toInbound(topic, partition, message));
+          let started: boolean;
+          try {
+            started = await dispatcher.dispatch(toInbound(topic, partition, message));
+          } catch (error) {
+            admission.leave(topic, partition);
+            throw error;
+          }
+          // Dropped (its partition was revoked while it queued): the handler never frees the place.
+          if (!started) {
+            admission.leave(topic, partition);
+            return;
+          }
         }
         handled = message.offset;
       }

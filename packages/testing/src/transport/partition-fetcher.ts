@@ -13,7 +13,7 @@ export interface PartitionFetcherOptions {
   /** The first offset to fetch. */
   readonly from: number;
   /** Hands a message on; the returned promise is the backpressure. */
-  readonly dispatch: (message: InboundMessage) => Promise<void>;
+  readonly dispatch: (message: InboundMessage) => Promise<unknown>;
   readonly onError: (error: unknown) => void;
 }
 
