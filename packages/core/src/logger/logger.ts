@@ -42,17 +42,22 @@ export interface ConsoleLoggerOptions {
 
 /** A logger writing one JSON object per line, secrets redacted. */
 export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger {
-  const threshold = levels[options.level ?? 'info'];
+  const level = options.level ?? 'info';
+  const threshold = levels[level];
+  if (threshold === undefined) {
+    throw new RangeError(
+      `level must be one of ${Object.keys(levels).join(', ')}, got ${String(level)}`,
+    );
+  }
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = (level: LogLevel, message: string, fields?: LogFields) => {
     if (levels[level] < threshold) return;
-    const record = {
-      time: new Date().toISOString(),
-      level,
-      msg: message,
-      ...(redact(fields ?? {}) as object),
-    };
-    write(JSON.stringify(record));
+    const record: Record<string, unknown> = { time: new Date().toISOString(), level, msg: message };
+    for (const [key, value] of Object.entries(redact(fields ?? {}) as object)) {
+      // A field may not overwrite the record's own time, level or msg: it keeps its value under another name.
+      record[key in record ? `field.${key}` : key] = value;
+    }
+    write(JSON.stringify(record, jsonSafe));
   };
   return {
     debug: (message, fields) => log('debug', message, fields),
@@ -60,6 +65,11 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger 
     warn: (message, fields) => log('warn', message, fields),
     error: (message, fields) => log('error', message, fields),
   };
+}
+
+/** JSON has no BigInt: write it as a decimal string rather than throw. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 /** A logger that drops everything (tests, benchmarks). */

@@ -166,7 +166,6 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         const final = isNonRetriable(error) || (attempt >= retry.maxAttempts && conf.forceCommit);
         if (final) {
           const failure = new TaskRunError(coordinates(), attempt, error);
-          report('failed', attempt, { error, failure });
           try {
             // Bounded by shutdown like the run: a hung error handler must not hold stop().
             await aborts.race(() => deps.onError(failure));
@@ -182,6 +181,8 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
               error: toError(handlerError),
             });
           }
+          // Reported once the error handler is done: a stop that cut it short reports 'abandoned' instead.
+          report('failed', attempt, { error, failure });
           return;
         }
         report('retrying', attempt, { error });

@@ -129,3 +129,25 @@ describe('createConsoleLogger', () => {
     expect(write).not.toHaveBeenCalled();
   });
 });
+
+describe('createConsoleLogger record shape', () => {
+  it("keeps a field named like the record's own keys under another name", () => {
+    const lines: string[] = [];
+    const logger = createConsoleLogger({ write: (line) => lines.push(line) });
+    logger.info('hello', { msg: 'from a field', level: 'x', offset: 10n });
+    const record = JSON.parse(lines[0]!);
+    expect(record).toMatchObject({
+      msg: 'hello',
+      level: 'info',
+      'field.msg': 'from a field',
+      'field.level': 'x',
+    });
+    expect(record.offset).toBe('10');
+  });
+
+  it('refuses an unknown level instead of logging everything', () => {
+    expect(() => createConsoleLogger({ level: 'verbose' as never })).toThrow(
+      /level must be one of/,
+    );
+  });
+});
