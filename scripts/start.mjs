@@ -18,7 +18,9 @@ if (build.status !== 0) {
 
 const args = process.argv.slice(2);
 if (args[0] === '--') args.shift();
-const worker = spawn(process.execPath, ['apps/worker/dist/main.js', ...args], {
+// kafkajs 2.2.4 trips Node's TimeoutNegativeWarning once per process (kafkajs issue 1751); it is harmless.
+const nodeFlags = ['--disable-warning=TimeoutNegativeWarning'];
+const worker = spawn(process.execPath, [...nodeFlags, 'apps/worker/dist/main.js', ...args], {
   cwd: root,
   stdio: 'inherit',
 });
