@@ -1,7 +1,6 @@
 import {
   type Attributes,
   type Context,
-  context,
   defaultTextMapGetter,
   type Link,
   propagation,
@@ -31,9 +30,8 @@ import {
 import {
   byteLength,
   bytesToText,
-  endSpan,
   type Propagate,
-  recordFailure,
+  runInSpan,
   type SpanMiddlewareOptions,
   type TracerLookup,
   tracerLookup,
@@ -102,14 +100,7 @@ export function consumerSpanMiddleware(
   return async (ctx, next) => {
     const started = start(ctx);
     if (!started) return next();
-    try {
-      await context.with(started.active, next);
-    } catch (error) {
-      recordFailure(started.span, error);
-      throw error;
-    } finally {
-      endSpan(started.span);
-    }
+    return runInSpan(started.span, started.active, next);
   };
 }
 

@@ -24,9 +24,8 @@ import {
 import {
   byteLength,
   bytesToText,
-  endSpan,
   type Propagate,
-  recordFailure,
+  runInSpan,
   type SpanMiddlewareOptions,
   type TracerLookup,
   tracerLookup,
@@ -86,14 +85,7 @@ export function producerSpanMiddleware(
   return async (message, next) => {
     const started = start(message);
     if (!started) return next(message);
-    try {
-      await context.with(started.active, () => next(started.message));
-    } catch (error) {
-      recordFailure(started.span, error);
-      throw error;
-    } finally {
-      endSpan(started.span);
-    }
+    return runInSpan(started.span, started.active, () => next(started.message));
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   type Context,
+  context,
   type Span,
   SpanStatusCode,
   type TextMapGetter,
@@ -97,5 +98,25 @@ export function endSpan(span: Span): void {
     span.end();
   } catch {
     // Telemetry never breaks the run it observes.
+  }
+}
+
+/**
+ * Runs `work` with `active` as the current context, so spans it starts nest
+ * under `span`; a failure is recorded on the span and rethrown, and the span
+ * always ends.
+ */
+export async function runInSpan(
+  span: Span,
+  active: Context,
+  work: () => Promise<void>,
+): Promise<void> {
+  try {
+    await context.with(active, work);
+  } catch (error) {
+    recordFailure(span, error);
+    throw error;
+  } finally {
+    endSpan(span);
   }
 }
