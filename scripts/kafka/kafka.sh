@@ -6,6 +6,7 @@
 #   kafka.sh down               stop it and delete its state directory
 #   kafka.sh status             report whether it is running (exit 0 yes, 1 no, 2 degraded)
 #   kafka.sh bootstrap          print the bootstrap address of the running cluster
+#   kafka.sh sasl-bootstrap     print the SASL_PLAINTEXT (PLAIN) address(es) of the running cluster
 #   kafka.sh stop-node K [--kill]   stop one node (SIGTERM, or SIGKILL with --kill)
 #   kafka.sh start-node K       restart a stopped node with its original config
 #   kafka.sh logs [K]           print the path of a node's server log
@@ -23,6 +24,11 @@ STATE_DIR="${STATE_DIR%/}"
 CACHE_DIR="${KAFKA_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/tasks-kafka}"
 BROKER_PORT_BASE="${KAFKA_BROKER_PORT:-9092}"
 CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
+# Every node also has a SASL_PLAINTEXT listener (mechanism PLAIN) for auth tests,
+# by default on its broker port + 10, with one fixed test user.
+SASL_PORT_BASE="${KAFKA_SASL_PORT:-$((BROKER_PORT_BASE + 10))}"
+SASL_USERNAME="${KAFKA_SASL_USERNAME:-tasks}"
+SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-tasks-secret}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
@@ -38,7 +44,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 # A readiness probe running in the background is ended with the script.
@@ -156,9 +162,41 @@ probe() {
 node_dir() { printf '%s/node-%s' "$STATE_DIR" "$1"; }
 broker_port() { echo $((BROKER_PORT_BASE + $1 - 1)); }
 controller_port() { echo $((CONTROLLER_PORT_BASE + $1 - 1)); }
+sasl_port() { echo $((SASL_PORT_BASE + $1 - 1)); }
+
+# The JAAS value is written into server.properties inside double quotes: keep
+# the credentials to characters that need no escaping in either format.
+check_sasl_credentials() {
+  [[ "$SASL_USERNAME" =~ ^[A-Za-z0-9_-]+$ ]] ||
+    die "KAFKA_SASL_USERNAME must be letters, digits, '_' or '-' (got '$SASL_USERNAME')"
+  [[ -n "$SASL_PASSWORD" && "$SASL_PASSWORD" != *[\"\\]* && "$SASL_PASSWORD" != *[[:cntrl:]]* ]] ||
+    die 'KAFKA_SASL_PASSWORD must be non-empty, without double quotes, backslashes or control characters'
+}
+
+# Identifies the test credentials a cluster was started with, without storing them in cluster.env.
+sasl_fingerprint() {
+  printf '%s\n%s\n' "$SASL_USERNAME" "$SASL_PASSWORD" | sha256sum | cut -c1-16
+}
+
+# wait_sasl_ports TIMEOUT_S NODE... : the SASL listeners open with the PLAINTEXT
+# one the probe checked; this only guards against a gap between the two.
+wait_sasl_ports() {
+  local deadline=$(($(now_ms) + $1 * 1000)) k
+  shift
+  for k in "$@"; do
+    until port_open "$(sasl_port "$k")"; do
+      (($(now_ms) < deadline)) || {
+        log "node $k: SASL listener $HOST:$(sasl_port "$k") is not accepting connections"
+        return 1
+      }
+      sleep 0.1
+    done
+  done
+}
 
 NODES=""
 BOOTSTRAP=""
+SASL_BOOTSTRAP=""
 load_state() {
   [[ -f "$STATE_DIR/cluster.env" ]] || return 1
   # shellcheck disable=SC1091
@@ -168,6 +206,10 @@ load_state() {
   CONTROLLER_PORT_BASE="$STATE_CONTROLLER_PORT_BASE"
   NODES="$STATE_NODES"
   BOOTSTRAP="$STATE_BOOTSTRAP"
+  # empty for a cluster started by a kafka.sh without the SASL listener
+  SASL_BOOTSTRAP="${STATE_SASL_BOOTSTRAP:-}"
+  [[ -n "${STATE_SASL_PORT_BASE:-}" ]] && SASL_PORT_BASE="$STATE_SASL_PORT_BASE"
+  return 0
 }
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
@@ -280,11 +322,15 @@ write_config() {
 process.roles=broker,controller
 node.id=$k
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k")
-advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k")
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k"),SASL_PLAINTEXT://$HOST:$(sasl_port "$k")
+advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k"),SASL_PLAINTEXT://$HOST:$(sasl_port "$k")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
+
+# SASL/PLAIN for clients only (brokers and controllers still talk PLAINTEXT)
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USERNAME="$SASL_PASSWORD";
 log.dirs=$d/data
 
 num.partitions=1
@@ -387,6 +433,9 @@ cmd_up() {
     esac
   done
   [[ "$n" =~ ^[1-9]$ ]] || die "--nodes must be 1..9 (got '$n')"
+  check_sasl_credentials
+  local want_sasl
+  want_sasl="$(sasl_fingerprint)"
 
   take_lock
   local t0
@@ -402,6 +451,12 @@ cmd_up() {
       resolve_classpath
       if [[ "$CP_KEY" != "$STATE_CP_KEY" ]]; then
         die "the running cluster is Kafka $STATE_KAFKA_VERSION, but KAFKA_VERSION/pom.xml now ask for something else; run '$0 down' first"
+      fi
+      if [[ -z "$SASL_BOOTSTRAP" ]]; then
+        die "the running cluster was started by an older kafka.sh without the SASL listener; run '$0 down' first"
+      fi
+      if [[ "${STATE_SASL_KEY:-}" != "$want_sasl" ]]; then
+        die "the running cluster has other SASL credentials than KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD ask for; run '$0 down' first"
       fi
       compile_probe
       local -a addrs
@@ -421,6 +476,7 @@ cmd_up() {
     remove_state_dir
     BROKER_PORT_BASE="${KAFKA_BROKER_PORT:-9092}"
     CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
+    SASL_PORT_BASE="${KAFKA_SASL_PORT:-$((BROKER_PORT_BASE + 10))}"
   elif [[ -d "$STATE_DIR" ]]; then
     remove_state_dir
   fi
@@ -430,15 +486,17 @@ cmd_up() {
   version="$(kafka_version_of_cp)"
 
   NODES="$n"
-  local k p voters="" bootstrap=""
+  local k p voters="" bootstrap="" sasl_bootstrap=""
   for ((k = 1; k <= n; k++)); do
     voters+="${voters:+,}$k@$HOST:$(controller_port "$k")"
     bootstrap+="${bootstrap:+,}$HOST:$(broker_port "$k")"
-    for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
-      port_open "$p" && die "port $p on $HOST is already in use by another process (set KAFKA_BROKER_PORT/KAFKA_CONTROLLER_PORT to move)"
+    sasl_bootstrap+="${sasl_bootstrap:+,}$HOST:$(sasl_port "$k")"
+    for p in "$(broker_port "$k")" "$(controller_port "$k")" "$(sasl_port "$k")"; do
+      port_open "$p" && die "port $p on $HOST is already in use by another process (set KAFKA_BROKER_PORT/KAFKA_CONTROLLER_PORT/KAFKA_SASL_PORT to move)"
     done
   done
   BOOTSTRAP="$bootstrap"
+  SASL_BOOTSTRAP="$sasl_bootstrap"
 
   mkdir -p "$STATE_DIR"
   : >"$STATE_DIR/$MARKER_FILE"
@@ -452,6 +510,9 @@ cmd_up() {
     printf 'STATE_CLUSTER_ID=%q\n' "$cluster_id"
     printf 'STATE_KAFKA_VERSION=%q\n' "$version"
     printf 'STATE_CP_KEY=%q\n' "$CP_KEY"
+    printf 'STATE_SASL_BOOTSTRAP=%q\n' "$sasl_bootstrap"
+    printf 'STATE_SASL_PORT_BASE=%q\n' "$SASL_PORT_BASE"
+    printf 'STATE_SASL_KEY=%q\n' "$(sasl_fingerprint)"
   } >"$STATE_DIR/cluster.env"
 
   log "starting Kafka $version, $n node(s), state in $STATE_DIR"
@@ -472,7 +533,7 @@ cmd_up() {
   ids="$(all_node_ids)"
   for ((k = 1; k <= n; k++)); do nodes+=("$k"); done
   PROBE_WARM=1
-  if ! wait_ready "$START_TIMEOUT" "$ids" "${nodes[@]}"; then
+  if ! wait_ready "$START_TIMEOUT" "$ids" "${nodes[@]}" || ! wait_sasl_ports 10 "${nodes[@]}"; then
     print_log_tails
     log "startup failed; stopping what was started (state kept in $STATE_DIR for inspection)"
     STOP_TIMEOUT=5 stop_nodes KILL "${nodes[@]}"
@@ -530,7 +591,7 @@ cmd_status() {
     fi
   done
   if ((up == NODES)); then
-    echo "running: $NODES node(s), Kafka $STATE_KAFKA_VERSION, bootstrap $BOOTSTRAP"
+    echo "running: $NODES node(s), Kafka $STATE_KAFKA_VERSION, bootstrap $BOOTSTRAP, sasl ${SASL_BOOTSTRAP:-none}"
     return 0
   elif ((up == 0)); then
     echo "not running (stale state in $STATE_DIR:$line)"
@@ -573,6 +634,9 @@ cmd_start_node() {
   for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
     port_open "$p" && die "port $p is still in use; cannot restart node $k"
   done
+  if [[ -n "$SASL_BOOTSTRAP" ]]; then
+    port_open "$(sasl_port "$k")" && die "port $(sasl_port "$k") is still in use; cannot restart node $k"
+  fi
   launch_node "$k"
   compile_probe
   # node k must answer on its own listener and see itself plus every other running node
@@ -582,12 +646,23 @@ cmd_start_node() {
     print_log_tails
     die "node $k did not come back"
   fi
+  if [[ -n "$SASL_BOOTSTRAP" ]] && ! wait_sasl_ports 10 "$k"; then
+    print_log_tails
+    die "node $k came back without its SASL listener"
+  fi
   log "node $k is back"
 }
 
 cmd_bootstrap() {
   load_state || die "not running"
   printf '%s\n' "$BOOTSTRAP"
+}
+
+cmd_sasl_bootstrap() {
+  load_state || die "not running"
+  [[ -n "$SASL_BOOTSTRAP" ]] ||
+    die "the running cluster was started by an older kafka.sh without the SASL listener; run '$0 down' and '$0 up'"
+  printf '%s\n' "$SASL_BOOTSTRAP"
 }
 
 cmd_logs() {
@@ -604,6 +679,7 @@ main() {
   down) cmd_down "$@" ;;
   status) cmd_status "$@" ;;
   bootstrap) cmd_bootstrap "$@" ;;
+  sasl-bootstrap) cmd_sasl_bootstrap "$@" ;;
   stop-node) cmd_stop_node "$@" ;;
   start-node) cmd_start_node "$@" ;;
   logs) cmd_logs "$@" ;;

@@ -1,9 +1,17 @@
 import { silentLogger, type Transport } from '@tasks/core';
 import { KafkaTransport, type KafkaTransportOptions } from '@tasks/kafka';
 import { type TransportHarness, uniqueName } from '@tasks/testing';
-import { type Admin, Kafka, logLevel, type Message, Partitioners, type Producer } from 'kafkajs';
+import {
+  type Admin,
+  Kafka,
+  logLevel,
+  type Message,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import { CrashableSockets } from './crashable-sockets.js';
-import { brokers, requireKafka } from './kafka-env.js';
+import { brokers, requireKafka, requireSaslKafka, saslBrokers, saslPlain } from './kafka-env.js';
 
 /** Transport options for tests: a short session so a crashed member leaves the group fast. */
 export const testTransportOptions = {
@@ -17,16 +25,36 @@ export const testTransportOptions = {
   clientRetry: { retries: 5, initialRetryTimeMs: 100, maxRetryTimeMs: 2_000 },
 } as const satisfies KafkaTransportOptions;
 
+/** Where a test client connects, and the check that fails the run when it cannot. */
+export interface TestConnection {
+  readonly brokers: readonly string[];
+  readonly sasl?: SASLOptions;
+  readonly require: () => Promise<void>;
+}
+
+/** The PLAINTEXT listener (`KAFKA_BROKERS`). */
+export const plaintextConnection: TestConnection = { brokers, require: requireKafka };
+
+/** The SASL/PLAIN listener of the same cluster, as the test user (`KAFKA_SASL_BROKERS`). */
+export const saslConnection: TestConnection = {
+  brokers: saslBrokers,
+  sasl: saslPlain,
+  require: requireSaslKafka,
+};
+
 /** A kafkajs admin and producer for test setup and checks, with the topics they made. */
 export class KafkaTestClient {
   readonly admin: Admin;
   readonly producer: Producer;
   readonly #topics = new Set<string>();
+  readonly #connection: TestConnection;
 
-  constructor() {
+  constructor(connection: TestConnection = plaintextConnection) {
+    this.#connection = connection;
     const kafka = new Kafka({
       clientId: 'tasks-kafka-tests',
-      brokers: [...brokers],
+      brokers: [...connection.brokers],
+      ...(connection.sasl ? { sasl: connection.sasl } : {}),
       logLevel: logLevel.NOTHING,
     });
     this.admin = kafka.admin();
@@ -37,7 +65,7 @@ export class KafkaTestClient {
   }
 
   async connect(): Promise<void> {
-    await requireKafka();
+    await this.#connection.require();
     await Promise.all([this.admin.connect(), this.producer.connect()]);
   }
 

@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { requireKafka } from './kafka-env.js';
-import { KafkaTestClient } from './kafka-harness.js';
+import { KafkaTestClient, plaintextConnection, type TestConnection } from './kafka-harness.js';
 
 export interface KafkaSuite {
   /** One admin/producer client for the file, connected before the first test. */
@@ -11,14 +10,15 @@ export interface KafkaSuite {
 
 /**
  * The hooks every integration file needs: fail (not skip) without a broker,
- * share one client, and tear down what each test made.
+ * share one client, and tear down what each test made. `connection` picks the
+ * listener (PLAINTEXT by default; `saslConnection` for the SASL/PLAIN one).
  */
-export function kafkaSuite(): KafkaSuite {
+export function kafkaSuite(connection: TestConnection = plaintextConnection): KafkaSuite {
   const cleanup: Array<() => Promise<void>> = [];
   let client: KafkaTestClient | undefined;
   beforeAll(async () => {
-    await requireKafka();
-    client = new KafkaTestClient();
+    await connection.require();
+    client = new KafkaTestClient(connection);
     await client.connect();
   });
   afterEach(async () => {

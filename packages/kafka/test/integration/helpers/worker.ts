@@ -1,6 +1,7 @@
 import {
   type ITask,
   type KqConf,
+  type Logger,
   type MessageHeaders,
   newTaskServer,
   newTaskServerCtx,
@@ -33,6 +34,10 @@ export interface WorkerOptions {
   readonly group: string;
   readonly conf?: Partial<KqConf>;
   readonly transport?: KafkaTransportOptions;
+  /** Brokers of the conf; `KAFKA_BROKERS` by default. */
+  readonly brokers?: readonly string[];
+  /** The TaskServer's logger; silent by default. */
+  readonly logger?: Logger;
   /** The task's work; runs after the run is recorded. */
   readonly work?: (ctx: TaskContext, key: string, value: string) => Promise<void>;
 }
@@ -81,7 +86,7 @@ export function createWorker(options: WorkerOptions): TestWorker {
       minBytes: 1,
       maxWaitMs: 200,
       ...options.conf,
-      brokers: [...brokers],
+      brokers: [...(options.brokers ?? brokers)],
       group: options.group,
       topic: options.topic,
     }),
@@ -89,7 +94,7 @@ export function createWorker(options: WorkerOptions): TestWorker {
   );
   const server = newTaskServer(ctx, {
     transport,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     retry: { maxAttempts: 1 },
     shutdownTimeoutMs: 10_000,
   });
