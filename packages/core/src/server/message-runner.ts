@@ -9,6 +9,7 @@ import {
 import type { Logger } from '../logger/logger.js';
 import type { ITask } from '../task/types.js';
 import type { InboundMessage, MessageHandler } from '../transport/types.js';
+import { AbortRace } from './abort-race.js';
 import { decodePayload } from './decode.js';
 import { compose, type TaskMiddleware } from './middleware.js';
 import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
@@ -47,53 +48,6 @@ export function toError(thrown: unknown): Error {
 
 function isNonRetriable(error: Error): boolean {
   return isTasksError(error) && error.code === ErrorCodes.NonRetriable;
-}
-
-/**
- * Races runs against the shutdown signal with one listener for all of them
- * (a listener per message is measurable at tens of thousands a second). A
- * run still going when the signal fires is left behind and its race rejects.
- */
-class AbortRace {
-  readonly #signal: AbortSignal;
-  readonly #pending = new Set<(reason: unknown) => void>();
-
-  constructor(signal: AbortSignal) {
-    this.#signal = signal;
-    signal.addEventListener(
-      'abort',
-      () => {
-        for (const reject of this.#pending) reject(signal.reason);
-        this.#pending.clear();
-      },
-      { once: true },
-    );
-  }
-
-  /** Settles with `work`, or rejects as soon as the signal fires. */
-  race(work: () => PromiseLike<void> | void): Promise<void> {
-    if (this.#signal.aborted) return Promise.reject(this.#signal.reason);
-    let running: PromiseLike<void> | void;
-    try {
-      running = work();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (typeof running?.then !== 'function') return Promise.resolve();
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#pending.add(reject);
-    Promise.resolve(running).then(
-      () => {
-        this.#pending.delete(reject);
-        resolve();
-      },
-      (error: unknown) => {
-        this.#pending.delete(reject);
-        reject(error);
-      },
-    );
-    return promise;
-  }
 }
 
 /**
