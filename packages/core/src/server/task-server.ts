@@ -65,6 +65,7 @@ export class TaskServer<T = unknown> {
   readonly #tasks: RunningTask[] = [];
   #state: State = 'idle';
   #stopping: Promise<void> | undefined;
+  #releasing: Promise<void> | undefined;
   #unlistenTransport: (() => void) | undefined;
   #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
   readonly #stopped = Promise.withResolvers<void>();
@@ -206,8 +207,13 @@ export class TaskServer<T = unknown> {
     }
   }
 
-  /** Stops every task once, then the plugins, and marks the server stopped. */
-  async #release(): Promise<void> {
+  /** Stops every task once, then the plugins, and marks the server stopped. Runs once. */
+  #release(): Promise<void> {
+    this.#releasing ??= this.#releaseOnce();
+    return this.#releasing;
+  }
+
+  async #releaseOnce(): Promise<void> {
     await this.#stopTasks();
     for (const plugin of this.#options.plugins ?? []) {
       try {

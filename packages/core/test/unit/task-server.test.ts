@@ -7,6 +7,7 @@ import {
   RouteError,
   ShutdownError,
   StateError,
+  silentLogger,
   TaskServer,
   withFuncRegister,
   withKafkaConf,
@@ -541,5 +542,54 @@ describe('TaskServer.handleSignals', () => {
     expect(exit).toHaveBeenCalledWith(130);
     gate.resolve();
     await handled;
+  });
+});
+
+describe('TaskServer stop() during start()', () => {
+  it('stops tasks and plugins once when stop() races a start() that then fails', async () => {
+    let pluginStops = 0;
+    let taskStops = 0;
+    let failStart: (error: Error) => void = () => {};
+    const transport = {
+      name: 'slow',
+      subscribe() {},
+      start: () =>
+        new Promise<void>((_, reject) => {
+          failStart = reject;
+        }),
+      commit: async () => {},
+      stop: async () => {
+        failStart(new Error('connect aborted'));
+      },
+      onEvent: () => () => {},
+    };
+    const server = newTaskServer(
+      newTaskServerCtx(
+        withTaskRoute({ t: 'topic-t' }),
+        withKafkaConf({ brokers: ['h:1'], group: 'g', topic: 'topic-t' }),
+        withFuncRegister((factory) =>
+          factory.gen('t', () => ({
+            run() {},
+            stop() {
+              taskStops += 1;
+            },
+          })),
+        ),
+      ),
+      {
+        transport,
+        logger: silentLogger,
+        plugins: [{ name: 'p', stop: () => void (pluginStops += 1) }],
+      },
+    );
+    const starting = server.start();
+    await Promise.resolve();
+    await server.stop();
+    await expect(starting).rejects.toThrow('connect aborted');
+    expect({ taskStops, pluginStops, state: server.state }).toEqual({
+      taskStops: 1,
+      pluginStops: 1,
+      state: 'stopped',
+    });
   });
 });
