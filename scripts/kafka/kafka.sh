@@ -7,6 +7,8 @@
 #   kafka.sh status             report whether it is running (exit 0 yes, 1 no, 2 degraded)
 #   kafka.sh bootstrap          print the bootstrap address of the running cluster
 #   kafka.sh sasl-bootstrap     print the SASL_PLAINTEXT (PLAIN) address(es) of the running cluster
+#   kafka.sh tls-bootstrap      print the SSL (TLS) address(es) of the running cluster
+#   kafka.sh tls-ca             print the path of the PEM CA that signed the brokers' certificate
 #   kafka.sh stop-node K [--kill]   stop one node (SIGTERM, or SIGKILL with --kill)
 #   kafka.sh start-node K       restart a stopped node with its original config
 #   kafka.sh logs [K]           print the path of a node's server log
@@ -29,6 +31,10 @@ CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
 SASL_PORT_BASE="${KAFKA_SASL_PORT:-$((BROKER_PORT_BASE + 10))}"
 SASL_USERNAME="${KAFKA_SASL_USERNAME:-tasks}"
 SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-tasks-secret}"
+# Every node also has an SSL (TLS, server-authenticated only) listener, by
+# default on its broker port + 20. Its throwaway CA and certificate are made at
+# `up` time in $STATE_DIR/tls (openssl if present, else keytool).
+TLS_PORT_BASE="${KAFKA_TLS_PORT:-$((BROKER_PORT_BASE + 20))}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-20}"
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
@@ -44,7 +50,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 # A readiness probe running in the background is ended with the script.
@@ -163,6 +169,8 @@ node_dir() { printf '%s/node-%s' "$STATE_DIR" "$1"; }
 broker_port() { echo $((BROKER_PORT_BASE + $1 - 1)); }
 controller_port() { echo $((CONTROLLER_PORT_BASE + $1 - 1)); }
 sasl_port() { echo $((SASL_PORT_BASE + $1 - 1)); }
+tls_port() { echo $((TLS_PORT_BASE + $1 - 1)); }
+tls_dir() { printf '%s/tls' "$STATE_DIR"; }
 
 # The JAAS value is written into server.properties inside double quotes: keep
 # the credentials to characters that need no escaping in either format.
@@ -178,15 +186,16 @@ sasl_fingerprint() {
   printf '%s\n%s\n' "$SASL_USERNAME" "$SASL_PASSWORD" | sha256sum | cut -c1-16
 }
 
-# wait_sasl_ports TIMEOUT_S NODE... : the SASL listeners open with the PLAINTEXT
-# one the probe checked; this only guards against a gap between the two.
-wait_sasl_ports() {
-  local deadline=$(($(now_ms) + $1 * 1000)) k
-  shift
+# wait_listener_ports KIND TIMEOUT_S NODE... (KIND sasl or tls): those listeners
+# open with the PLAINTEXT one the probe checked; this only guards against a gap.
+wait_listener_ports() {
+  local kind="$1" deadline=$(($(now_ms) + $2 * 1000)) k p
+  shift 2
   for k in "$@"; do
-    until port_open "$(sasl_port "$k")"; do
+    p="$("${kind}_port" "$k")"
+    until port_open "$p"; do
       (($(now_ms) < deadline)) || {
-        log "node $k: SASL listener $HOST:$(sasl_port "$k") is not accepting connections"
+        log "node $k: ${kind^^} listener $HOST:$p is not accepting connections"
         return 1
       }
       sleep 0.1
@@ -194,9 +203,96 @@ wait_sasl_ports() {
   done
 }
 
+# ---------------------------------------------------------------- TLS material
+# gen_tls DIR: a throwaway CA (ca.pem), a broker certificate for 127.0.0.1 /
+# localhost signed by it in a PKCS12 keystore (broker.p12, password in
+# keystore.pass), and an unrelated second CA (other-ca.pem) for tests that
+# need a CA which did not sign the broker. EC P-256 keys, valid for 30 days;
+# made once per `up`. gen_tls_pass writes the keystore password (write_config
+# needs it); gen_tls makes the rest and may run in the background meanwhile.
+TLS_DAYS=30
+gen_tls_pass() {
+  local dir="$1"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$dir/keystore.pass"
+}
+gen_tls() {
+  local dir="$1" pass tool=keytool t0
+  t0="$(now_ms)"
+  pass="$(<"$dir/keystore.pass")"
+  if [[ "${KAFKA_TLS_TOOL:-}" != keytool ]] && command -v openssl >/dev/null 2>&1; then
+    tool=openssl
+    gen_tls_openssl "$dir" >"$dir/gen.log" 2>&1 || {
+      cat "$dir/gen.log" >&2
+      return 1
+    }
+  else
+    need keytool "the TLS listener needs openssl or a JDK's keytool"
+    gen_tls_keytool "$dir" "$pass" >"$dir/gen.log" 2>&1 || {
+      cat "$dir/gen.log" >&2
+      return 1
+    }
+  fi
+  [[ -s "$dir/ca.pem" && -s "$dir/other-ca.pem" && -s "$dir/broker.p12" ]] || return 1
+  log "TLS CA and broker certificate made with $tool in $(($(now_ms) - t0)) ms ($dir)"
+}
+
+gen_tls_openssl() {
+  local dir="$1" ca pid
+  local -a pids=()
+  # (each step ends in `|| return 1`: errexit is off in a function called from `||`)
+  for ca in ca other-ca; do
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days "$TLS_DAYS" \
+      -subj "/CN=tasks-kafka test $ca" -keyout "$dir/$ca.key" -out "$dir/$ca.pem" \
+      -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' 9>&- &
+    pids+=($!)
+  done
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -subj '/CN=localhost' \
+    -keyout "$dir/broker.key" -out "$dir/broker.csr" 9>&- || return 1
+  for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+  printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+    'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >"$dir/broker.ext"
+  openssl x509 -req -sha256 -days "$TLS_DAYS" -in "$dir/broker.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -set_serial "0x$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')" -extfile "$dir/broker.ext" \
+    -out "$dir/broker.pem" 9>&- || return 1
+  openssl pkcs12 -export -name broker -inkey "$dir/broker.key" -in "$dir/broker.pem" -certfile "$dir/ca.pem" \
+    -passout "file:$dir/keystore.pass" -out "$dir/broker.p12" 9>&- || return 1
+  rm -f "$dir/ca.key" "$dir/other-ca.key" "$dir/broker.key" "$dir/broker.csr" "$dir/broker.ext"
+}
+
+gen_tls_keytool() {
+  local dir="$1" pass="$2" ca pid
+  local -a pids=()
+  local -a kt=(keytool -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC -J-XX:-UsePerfData -noprompt
+    -storetype PKCS12 -storepass "$pass" -keypass "$pass")
+  for ca in ca other-ca; do
+    {
+      "${kt[@]}" -genkeypair -alias "$ca" -keyalg EC -groupname secp256r1 -sigalg SHA256withECDSA -validity "$TLS_DAYS" \
+        -dname "CN=tasks-kafka test $ca" -ext bc:c -ext ku:c=keyCertSign,cRLSign -keystore "$dir/$ca.p12" &&
+        "${kt[@]}" -exportcert -rfc -alias "$ca" -keystore "$dir/$ca.p12" -file "$dir/$ca.pem"
+    } 9>&- &
+    pids+=($!)
+  done
+  "${kt[@]}" -genkeypair -alias broker -keyalg EC -groupname secp256r1 -sigalg SHA256withECDSA -validity "$TLS_DAYS" \
+    -dname CN=localhost -keystore "$dir/broker.p12" 9>&- || return 1
+  "${kt[@]}" -certreq -alias broker -keystore "$dir/broker.p12" -file "$dir/broker.csr" 9>&- || return 1
+  for pid in "${pids[@]}"; do wait "$pid" || return 1; done
+  "${kt[@]}" -gencert -alias ca -keystore "$dir/ca.p12" -infile "$dir/broker.csr" -outfile "$dir/broker.pem" -rfc \
+    -sigalg SHA256withECDSA -validity "$TLS_DAYS" -ext SAN=IP:127.0.0.1,DNS:localhost -ext bc:c=ca:false \
+    -ext ku:c=digitalSignature -ext eku=serverAuth 9>&- || return 1
+  # the CA first as a trusted entry, so the signed reply installs with its chain
+  "${kt[@]}" -importcert -alias ca -keystore "$dir/broker.p12" -file "$dir/ca.pem" 9>&- || return 1
+  "${kt[@]}" -importcert -alias broker -keystore "$dir/broker.p12" -file "$dir/broker.pem" 9>&- || return 1
+  "${kt[@]}" -delete -alias ca -keystore "$dir/broker.p12" 9>&- || return 1
+  rm -f "$dir/ca.p12" "$dir/other-ca.p12" "$dir/broker.csr"
+}
+
 NODES=""
 BOOTSTRAP=""
 SASL_BOOTSTRAP=""
+TLS_BOOTSTRAP=""
 load_state() {
   [[ -f "$STATE_DIR/cluster.env" ]] || return 1
   # shellcheck disable=SC1091
@@ -209,6 +305,9 @@ load_state() {
   # empty for a cluster started by a kafka.sh without the SASL listener
   SASL_BOOTSTRAP="${STATE_SASL_BOOTSTRAP:-}"
   [[ -n "${STATE_SASL_PORT_BASE:-}" ]] && SASL_PORT_BASE="$STATE_SASL_PORT_BASE"
+  # empty for a cluster started by a kafka.sh without the TLS listener
+  TLS_BOOTSTRAP="${STATE_TLS_BOOTSTRAP:-}"
+  [[ -n "${STATE_TLS_PORT_BASE:-}" ]] && TLS_PORT_BASE="$STATE_TLS_PORT_BASE"
   return 0
 }
 
@@ -322,15 +421,22 @@ write_config() {
 process.roles=broker,controller
 node.id=$k
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k"),SASL_PLAINTEXT://$HOST:$(sasl_port "$k")
-advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k"),SASL_PLAINTEXT://$HOST:$(sasl_port "$k")
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listeners=PLAINTEXT://$HOST:$(broker_port "$k"),CONTROLLER://$HOST:$(controller_port "$k"),SASL_PLAINTEXT://$HOST:$(sasl_port "$k"),SSL://$HOST:$(tls_port "$k")
+advertised.listeners=PLAINTEXT://$HOST:$(broker_port "$k"),SASL_PLAINTEXT://$HOST:$(sasl_port "$k"),SSL://$HOST:$(tls_port "$k")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 
 # SASL/PLAIN for clients only (brokers and controllers still talk PLAINTEXT)
 sasl.enabled.mechanisms=PLAIN
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USERNAME="$SASL_PASSWORD";
+
+# TLS for clients only (server certificate only, no client certificates)
+listener.name.ssl.ssl.keystore.type=PKCS12
+listener.name.ssl.ssl.keystore.location=$(tls_dir)/broker.p12
+listener.name.ssl.ssl.keystore.password=$(<"$(tls_dir)/keystore.pass")
+listener.name.ssl.ssl.key.password=$(<"$(tls_dir)/keystore.pass")
+listener.name.ssl.ssl.client.auth=none
 log.dirs=$d/data
 
 num.partitions=1
@@ -455,6 +561,9 @@ cmd_up() {
       if [[ -z "$SASL_BOOTSTRAP" ]]; then
         die "the running cluster was started by an older kafka.sh without the SASL listener; run '$0 down' first"
       fi
+      if [[ -z "$TLS_BOOTSTRAP" ]]; then
+        die "the running cluster was started by an older kafka.sh without the TLS listener; run '$0 down' first"
+      fi
       if [[ "${STATE_SASL_KEY:-}" != "$want_sasl" ]]; then
         die "the running cluster has other SASL credentials than KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD ask for; run '$0 down' first"
       fi
@@ -477,6 +586,7 @@ cmd_up() {
     BROKER_PORT_BASE="${KAFKA_BROKER_PORT:-9092}"
     CONTROLLER_PORT_BASE="${KAFKA_CONTROLLER_PORT:-19092}"
     SASL_PORT_BASE="${KAFKA_SASL_PORT:-$((BROKER_PORT_BASE + 10))}"
+    TLS_PORT_BASE="${KAFKA_TLS_PORT:-$((BROKER_PORT_BASE + 20))}"
   elif [[ -d "$STATE_DIR" ]]; then
     remove_state_dir
   fi
@@ -486,17 +596,19 @@ cmd_up() {
   version="$(kafka_version_of_cp)"
 
   NODES="$n"
-  local k p voters="" bootstrap="" sasl_bootstrap=""
+  local k p voters="" bootstrap="" sasl_bootstrap="" tls_bootstrap=""
   for ((k = 1; k <= n; k++)); do
     voters+="${voters:+,}$k@$HOST:$(controller_port "$k")"
     bootstrap+="${bootstrap:+,}$HOST:$(broker_port "$k")"
     sasl_bootstrap+="${sasl_bootstrap:+,}$HOST:$(sasl_port "$k")"
-    for p in "$(broker_port "$k")" "$(controller_port "$k")" "$(sasl_port "$k")"; do
-      port_open "$p" && die "port $p on $HOST is already in use by another process (set KAFKA_BROKER_PORT/KAFKA_CONTROLLER_PORT/KAFKA_SASL_PORT to move)"
+    tls_bootstrap+="${tls_bootstrap:+,}$HOST:$(tls_port "$k")"
+    for p in "$(broker_port "$k")" "$(controller_port "$k")" "$(sasl_port "$k")" "$(tls_port "$k")"; do
+      port_open "$p" && die "port $p on $HOST is already in use by another process (set KAFKA_BROKER_PORT/KAFKA_CONTROLLER_PORT/KAFKA_SASL_PORT/KAFKA_TLS_PORT to move)"
     done
   done
   BOOTSTRAP="$bootstrap"
   SASL_BOOTSTRAP="$sasl_bootstrap"
+  TLS_BOOTSTRAP="$tls_bootstrap"
 
   mkdir -p "$STATE_DIR"
   : >"$STATE_DIR/$MARKER_FILE"
@@ -513,7 +625,15 @@ cmd_up() {
     printf 'STATE_SASL_BOOTSTRAP=%q\n' "$sasl_bootstrap"
     printf 'STATE_SASL_PORT_BASE=%q\n' "$SASL_PORT_BASE"
     printf 'STATE_SASL_KEY=%q\n' "$(sasl_fingerprint)"
+    printf 'STATE_TLS_BOOTSTRAP=%q\n' "$tls_bootstrap"
+    printf 'STATE_TLS_PORT_BASE=%q\n' "$TLS_PORT_BASE"
   } >"$STATE_DIR/cluster.env"
+
+  # TLS material is made while the storage is formatted (it is needed at launch)
+  local tls_pid
+  gen_tls_pass "$(tls_dir)"
+  gen_tls "$(tls_dir)" 9>&- &
+  tls_pid=$!
 
   log "starting Kafka $version, $n node(s), state in $STATE_DIR"
   local -a fpids=()
@@ -525,6 +645,7 @@ cmd_up() {
   local fp ok=1
   for fp in "${fpids[@]}"; do wait "$fp" || ok=0; done
   ((ok)) || die "formatting the KRaft storage failed"
+  wait "$tls_pid" || die "could not generate the TLS certificates in $(tls_dir)"
 
   for ((k = 1; k <= n; k++)); do launch_node "$k"; done
   compile_probe # overlaps with broker startup
@@ -533,7 +654,8 @@ cmd_up() {
   ids="$(all_node_ids)"
   for ((k = 1; k <= n; k++)); do nodes+=("$k"); done
   PROBE_WARM=1
-  if ! wait_ready "$START_TIMEOUT" "$ids" "${nodes[@]}" || ! wait_sasl_ports 10 "${nodes[@]}"; then
+  if ! wait_ready "$START_TIMEOUT" "$ids" "${nodes[@]}" ||
+    ! wait_listener_ports sasl 10 "${nodes[@]}" || ! wait_listener_ports tls 10 "${nodes[@]}"; then
     print_log_tails
     log "startup failed; stopping what was started (state kept in $STATE_DIR for inspection)"
     STOP_TIMEOUT=5 stop_nodes KILL "${nodes[@]}"
@@ -591,7 +713,7 @@ cmd_status() {
     fi
   done
   if ((up == NODES)); then
-    echo "running: $NODES node(s), Kafka $STATE_KAFKA_VERSION, bootstrap $BOOTSTRAP, sasl ${SASL_BOOTSTRAP:-none}"
+    echo "running: $NODES node(s), Kafka $STATE_KAFKA_VERSION, bootstrap $BOOTSTRAP, sasl ${SASL_BOOTSTRAP:-none}, tls ${TLS_BOOTSTRAP:-none}"
     return 0
   elif ((up == 0)); then
     echo "not running (stale state in $STATE_DIR:$line)"
@@ -637,6 +759,9 @@ cmd_start_node() {
   if [[ -n "$SASL_BOOTSTRAP" ]]; then
     port_open "$(sasl_port "$k")" && die "port $(sasl_port "$k") is still in use; cannot restart node $k"
   fi
+  if [[ -n "$TLS_BOOTSTRAP" ]]; then
+    port_open "$(tls_port "$k")" && die "port $(tls_port "$k") is still in use; cannot restart node $k"
+  fi
   launch_node "$k"
   compile_probe
   # node k must answer on its own listener and see itself plus every other running node
@@ -646,9 +771,13 @@ cmd_start_node() {
     print_log_tails
     die "node $k did not come back"
   fi
-  if [[ -n "$SASL_BOOTSTRAP" ]] && ! wait_sasl_ports 10 "$k"; then
+  if [[ -n "$SASL_BOOTSTRAP" ]] && ! wait_listener_ports sasl 10 "$k"; then
     print_log_tails
     die "node $k came back without its SASL listener"
+  fi
+  if [[ -n "$TLS_BOOTSTRAP" ]] && ! wait_listener_ports tls 10 "$k"; then
+    print_log_tails
+    die "node $k came back without its TLS listener"
   fi
   log "node $k is back"
 }
@@ -663,6 +792,23 @@ cmd_sasl_bootstrap() {
   [[ -n "$SASL_BOOTSTRAP" ]] ||
     die "the running cluster was started by an older kafka.sh without the SASL listener; run '$0 down' and '$0 up'"
   printf '%s\n' "$SASL_BOOTSTRAP"
+}
+
+tls_required() {
+  load_state || die "not running"
+  [[ -n "$TLS_BOOTSTRAP" ]] ||
+    die "the running cluster was started by an older kafka.sh without the TLS listener; run '$0 down' and '$0 up'"
+}
+
+cmd_tls_bootstrap() {
+  tls_required
+  printf '%s\n' "$TLS_BOOTSTRAP"
+}
+
+cmd_tls_ca() {
+  tls_required
+  [[ -s "$(tls_dir)/ca.pem" ]] || die "$(tls_dir)/ca.pem is missing; run '$0 down' and '$0 up'"
+  printf '%s\n' "$(tls_dir)/ca.pem"
 }
 
 cmd_logs() {
@@ -680,6 +826,8 @@ main() {
   status) cmd_status "$@" ;;
   bootstrap) cmd_bootstrap "$@" ;;
   sasl-bootstrap) cmd_sasl_bootstrap "$@" ;;
+  tls-bootstrap) cmd_tls_bootstrap "$@" ;;
+  tls-ca) cmd_tls_ca "$@" ;;
   stop-node) cmd_stop_node "$@" ;;
   start-node) cmd_start_node "$@" ;;
   logs) cmd_logs "$@" ;;

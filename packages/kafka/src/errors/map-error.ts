@@ -26,6 +26,30 @@ const authTypes = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
+/**
+ * Node's TLS codes (kept by kafkajs as the connection error's `code`) for a
+ * broker certificate that fails verification against `caFile`: a
+ * configuration fault, not a network one, so not worth retrying.
+ */
+const tlsCertCodes = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isTlsCertError(links: readonly KafkaErrorShape[]): boolean {
+  return links.some((link) => typeof link.code === 'string' && tlsCertCodes.has(link.code));
+}
+
 const topicTypes = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID']);
 
 const connectionNames = new Set([
@@ -92,6 +116,7 @@ function chain(error: unknown): KafkaErrorShape[] {
 /** Which code a kafkajs (or socket) error deserves. */
 export function classifyKafkaError(error: unknown): TransportCode {
   const links = chain(error);
+  if (isTlsCertError(links)) return ErrorCodes.AuthenticationFailed;
   for (const link of links) {
     if (link.name === 'KafkaJSSASLAuthenticationError') return ErrorCodes.AuthenticationFailed;
     if (typeof link.type === 'string' && authTypes.has(link.type)) {
@@ -171,7 +196,10 @@ export function toTransportError(error: unknown, context: ErrorContext): Transpo
   const code = classifyKafkaError(error);
   const where = context.brokers?.length ? ` (brokers ${context.brokers.join(',')})` : '';
   const topic = context.topic ? ` topic "${context.topic}"` : '';
-  const hint = hints[code] ? `; ${hints[code]}` : '';
+  const hintText = isTlsCertError(chain(error))
+    ? "check caFile: it must hold the CA that signed the brokers' certificate, issued for the broker address"
+    : hints[code];
+  const hint = hintText ? `; ${hintText}` : '';
   const retriable =
     code === ErrorCodes.ConnectionFailed ||
     (code === ErrorCodes.TransportFailed && mayPassWithTime(error));

@@ -66,6 +66,27 @@ describe('kafkajs errors -> TransportError codes', () => {
       ErrorCodes.AuthenticationFailed,
       false,
     ],
+    [
+      'TLS: broker certificate not signed by caFile (after retries)',
+      new kafkajs.KafkaJSNumberOfRetriesExceeded(
+        new kafkajs.KafkaJSConnectionError(
+          'Connection error: self-signed certificate in certificate chain',
+          { broker: 'b:9112', code: 'SELF_SIGNED_CERT_IN_CHAIN' },
+        ),
+        { retryCount: 5, retryTime: 1000 },
+      ),
+      ErrorCodes.AuthenticationFailed,
+      false,
+    ],
+    [
+      'TLS: broker certificate for another host',
+      new kafkajs.KafkaJSConnectionError('Connection error: Hostname/IP does not match', {
+        broker: 'b:9112',
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      }),
+      ErrorCodes.AuthenticationFailed,
+      false,
+    ],
     ['topic ACL', protocol('TOPIC_AUTHORIZATION_FAILED'), ErrorCodes.AuthenticationFailed, false],
     ['group ACL', protocol('GROUP_AUTHORIZATION_FAILED'), ErrorCodes.AuthenticationFailed, false],
     [
@@ -104,6 +125,21 @@ describe('kafkajs errors -> TransportError codes', () => {
       expect(mapped.message).toContain('b:9092');
     });
   }
+
+  it('points a TLS certificate failure at caFile, not at the credentials', () => {
+    const mapped = toTransportError(
+      new kafkajs.KafkaJSConnectionError(
+        'Connection error: unable to verify the first certificate',
+        {
+          broker: 'b:9112',
+          code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        },
+      ),
+      { operation: 'joining', brokers: ['b:9112'] },
+    );
+    expect(mapped.message).toContain('check caFile');
+    expect(mapped.message).not.toContain('username');
+  });
 
   it('names the innermost cause in the message', () => {
     const wrapped = new kafkajs.KafkaJSNumberOfRetriesExceeded(

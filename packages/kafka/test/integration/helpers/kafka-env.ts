@@ -1,3 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 
 /** The brokers the integration tests use: `KAFKA_BROKERS`, or the local `pnpm kafka:up` one. */
@@ -29,6 +35,87 @@ export const saslUser = {
   username: process.env.KAFKA_SASL_USERNAME || 'tasks',
   password: process.env.KAFKA_SASL_PASSWORD || 'tasks-secret',
 } as const;
+
+/**
+ * The SSL (TLS) listeners of the same cluster: `KAFKA_TLS_BROKERS`, or else
+ * kafka.sh's layout, each address of `brokers` with its port + 20
+ * (127.0.0.1:9112 for the default broker; `kafka.sh tls-bootstrap` prints it).
+ */
+export const tlsBrokers: readonly string[] = (
+  process.env.KAFKA_TLS_BROKERS?.trim() ||
+  brokers
+    .map((address) => {
+      const at = address.lastIndexOf(':');
+      return `${address.slice(0, at)}:${Number(address.slice(at + 1)) + 20}`;
+    })
+    .join(',')
+)
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
+
+const kafkaScript = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../../scripts/kafka/kafka.sh',
+);
+
+const tlsHowTo =
+  'start the broker with `bash scripts/kafka/kafka.sh up` (it opens TLS on each broker port + 20 ' +
+  'with a throwaway CA that `kafka.sh tls-ca` prints; a cluster started by an older kafka.sh needs ' +
+  '`kafka.sh down` first), or set KAFKA_TLS_BROKERS (see `kafka.sh tls-bootstrap`) and KAFKA_TLS_CA ' +
+  '(a PEM file with the CA that signed the brokers) to match your broker.';
+
+let caFile: string | undefined;
+
+/**
+ * The PEM CA that signed the TLS listeners' certificate: `KAFKA_TLS_CA`, or
+ * else what `kafka.sh tls-ca` prints. Throws, saying how to start the broker,
+ * when there is none.
+ */
+export function tlsCaFile(): string {
+  if (caFile !== undefined) return caFile;
+  const fromEnv = process.env.KAFKA_TLS_CA?.trim();
+  let found: string;
+  if (fromEnv) {
+    found = fromEnv;
+  } else {
+    try {
+      found = execFileSync('bash', [kafkaScript, 'tls-ca'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 10_000,
+      }).trim();
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+      throw new Error(
+        `No TLS CA: KAFKA_TLS_CA is unset and \`kafka.sh tls-ca\` failed (${stderr || String(error)}); ${tlsHowTo}`,
+      );
+    }
+  }
+  if (!existsSync(found)) throw new Error(`The TLS CA file ${found} does not exist; ${tlsHowTo}`);
+  caFile = found;
+  return found;
+}
+
+let otherCa: string | undefined;
+
+/**
+ * A PEM CA that did not sign the brokers' certificate: the spare one kafka.sh
+ * makes next to its CA (`other-ca.pem`), or else one of Node's public root
+ * certificates written to a temp file.
+ */
+export function otherCaFile(): string {
+  if (otherCa !== undefined) return otherCa;
+  const sibling = join(dirname(tlsCaFile()), 'other-ca.pem');
+  if (existsSync(sibling) && readFileSync(sibling, 'utf8') !== readFileSync(tlsCaFile(), 'utf8')) {
+    otherCa = sibling;
+  } else {
+    const file = join(mkdtempSync(join(tmpdir(), 'tasks-kafka-tls-')), 'other-ca.pem');
+    writeFileSync(file, `${rootCertificates[0]}\n`);
+    otherCa = file;
+  }
+  return otherCa;
+}
 
 /** kafkajs's SASL settings for the test user. */
 export const saslPlain: SASLOptions = { mechanism: 'plain', ...saslUser };
@@ -82,4 +169,21 @@ export function requireSaslKafka(): Promise<void> {
       'KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD to match your broker.',
   );
   return saslChecked;
+}
+
+let tlsChecked: Promise<void> | undefined;
+
+/**
+ * Like `requireKafka`, for the TLS listener with the CA of `tlsCaFile()`:
+ * fails (never skips) when there is no CA or nothing answers over TLS.
+ */
+export function requireTlsKafka(): Promise<void> {
+  tlsChecked ??= (async () => {
+    const ca = readFileSync(tlsCaFile(), 'utf8');
+    await check(
+      { brokers: [...tlsBrokers], ssl: { ca: [ca] } },
+      `No TLS (SSL) listener answered at ${tlsBrokers.join(',')} with a certificate signed by ${tlsCaFile()}: ${tlsHowTo}`,
+    );
+  })();
+  return tlsChecked;
 }

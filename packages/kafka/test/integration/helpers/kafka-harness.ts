@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { silentLogger, type Transport } from '@tasks/core';
 import { KafkaTransport, type KafkaTransportOptions } from '@tasks/kafka';
 import { type TransportHarness, uniqueName } from '@tasks/testing';
@@ -11,7 +13,16 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import { CrashableSockets } from './crashable-sockets.js';
-import { brokers, requireKafka, requireSaslKafka, saslBrokers, saslPlain } from './kafka-env.js';
+import {
+  brokers,
+  requireKafka,
+  requireSaslKafka,
+  requireTlsKafka,
+  saslBrokers,
+  saslPlain,
+  tlsBrokers,
+  tlsCaFile,
+} from './kafka-env.js';
 
 /** Transport options for tests: a short session so a crashed member leaves the group fast. */
 export const testTransportOptions = {
@@ -29,6 +40,8 @@ export const testTransportOptions = {
 export interface TestConnection {
   readonly brokers: readonly string[];
   readonly sasl?: SASLOptions;
+  /** kafkajs TLS options; read when the client is made (after `require`). */
+  readonly ssl?: () => ConnectionOptions;
   readonly require: () => Promise<void>;
 }
 
@@ -40,6 +53,13 @@ export const saslConnection: TestConnection = {
   brokers: saslBrokers,
   sasl: saslPlain,
   require: requireSaslKafka,
+};
+
+/** The TLS listener of the same cluster, trusting kafka.sh's CA (`KAFKA_TLS_BROKERS`, `KAFKA_TLS_CA`). */
+export const tlsConnection: TestConnection = {
+  brokers: tlsBrokers,
+  ssl: () => ({ ca: [readFileSync(tlsCaFile(), 'utf8')] }),
+  require: requireTlsKafka,
 };
 
 /** A kafkajs admin and producer for test setup and checks, with the topics they made. */
@@ -55,6 +75,7 @@ export class KafkaTestClient {
       clientId: 'tasks-kafka-tests',
       brokers: [...connection.brokers],
       ...(connection.sasl ? { sasl: connection.sasl } : {}),
+      ...(connection.ssl ? { ssl: connection.ssl() } : {}),
       logLevel: logLevel.NOTHING,
     });
     this.admin = kafka.admin();

@@ -1,0 +1,176 @@
+import { ErrorCodes, isTasksError, ShutdownError, TransportError } from '@tasks/core';
+import { TaskPusher } from '@tasks/kafka';
+import { uniqueName, waitFor } from '@tasks/testing';
+import { describe, expect, it } from 'vitest';
+import { otherCaFile, tlsBrokers, tlsCaFile } from './helpers/kafka-env.js';
+import { testTransportOptions, tlsConnection } from './helpers/kafka-harness.js';
+import { kafkaSuite } from './helpers/kafka-suite.js';
+import { createWorker, startWorker } from './helpers/worker.js';
+
+// TLS (server certificate only) on the SSL listener kafka.sh opens next to
+// PLAINTEXT (broker port + 20), signed by the throwaway CA it makes at `up`
+// (`kafka.sh tls-ca`; KAFKA_TLS_BROKERS / KAFKA_TLS_CA override them).
+
+/** The time a refused start or push may take: a few connects, no retry loop. */
+const promptlyMs = 10_000;
+
+/** The settled outcome of a promise, without waiting for it. */
+function track<T>(promise: Promise<T>) {
+  const state: { settled: boolean; error?: unknown } = { settled: false };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+describe('TLS (KqConf caFile)', () => {
+  const suite = kafkaSuite(tlsConnection);
+  const { cleanup } = suite;
+
+  it('with caFile = the CA that signed the brokers, a TaskServer consumes every message a TaskPusher pushed', async () => {
+    const caFile = tlsCaFile();
+    const topic = uniqueName('tls-ok');
+    const partitions = 3;
+    await suite.client.createTopic(topic, partitions);
+    const group = uniqueName('g');
+    const worker = await startWorker(
+      { topic, group, brokers: tlsBrokers, conf: { caFile } },
+      cleanup,
+    );
+    expect(worker.events.filter((e) => e.type === 'error')).toEqual([]);
+
+    const pusher = new TaskPusher({
+      brokers: tlsBrokers,
+      caFile,
+      route: { work: topic },
+      flushIntervalMs: 10,
+    });
+    cleanup.push(() => pusher.close());
+    const ids = Array.from({ length: 60 }, (_, i) => `m-${i}`);
+    await Promise.all(ids.map((id) => pusher.pushTask('work', id, { key: id })));
+    await pusher.close();
+
+    await waitFor(() => worker.runs.length >= ids.length, {
+      timeoutMs: 30_000,
+      message: `all ${ids.length} messages consumed over TLS`,
+      describe: () => `${worker.runs.length} runs`,
+    });
+    // Every message exactly once, spread over the partitions.
+    expect(worker.runs).toHaveLength(ids.length);
+    expect(worker.runs.map((r) => r.value).sort()).toEqual([...ids].sort());
+    expect(new Set(worker.runs.map((r) => r.partition)).size).toBe(partitions);
+    for (const run of worker.runs) expect(run.key).toBe(run.value);
+
+    // Committed through the TLS connection as well.
+    await worker.transport.commit();
+    const committed = await suite.client.committed(group, topic);
+    const total = [...committed.values()].reduce((sum, offset) => sum + Number(offset), 0);
+    expect(total).toBe(ids.length);
+    expect(worker.events.filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('with caFile = a different CA, KafkaTransport.start() rejects promptly with AuthenticationFailed naming caFile', async () => {
+    const topic = uniqueName('tls-bad-ca');
+    await suite.client.createTopic(topic, 1);
+    const worker = createWorker({
+      topic,
+      group: uniqueName('g'),
+      brokers: tlsBrokers,
+      conf: { caFile: otherCaFile() },
+    });
+    cleanup.push(() => worker.stop());
+
+    const startedAt = Date.now();
+    const error = await worker.server.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - startedAt).toBeLessThan(promptlyMs);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(isTasksError(error)).toBe(true);
+    const failure = error as TransportError;
+    expect(failure.code).toBe(ErrorCodes.AuthenticationFailed);
+    expect(failure.retriable).toBe(false);
+    expect(failure.message).toContain(tlsBrokers.join(','));
+    expect(failure.message).toMatch(/certificate/);
+    expect(failure.message).toContain('check caFile');
+
+    // One error event, and no retry loop after the rejection.
+    const errorEvents = () => worker.events.filter((e) => e.type === 'error');
+    expect(errorEvents()).toEqual([
+      expect.objectContaining({
+        type: 'error',
+        error: expect.objectContaining({ code: ErrorCodes.AuthenticationFailed }),
+      }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(errorEvents()).toHaveLength(1);
+  });
+
+  it('with caFile = a different CA, a push rejects with PushFailed caused by AuthenticationFailed', async () => {
+    const topic = uniqueName('tls-bad-ca-push');
+    await suite.client.createTopic(topic, 1);
+    const pusher = new TaskPusher({
+      brokers: tlsBrokers,
+      caFile: otherCaFile(),
+      route: { work: topic },
+      flushIntervalMs: 0,
+      clientRetry: testTransportOptions.clientRetry,
+    });
+    cleanup.push(() => pusher.close());
+
+    const startedAt = Date.now();
+    const error = await pusher.pushTask('work', 'never-sent').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - startedAt).toBeLessThan(promptlyMs);
+    expect(error).toBeInstanceOf(TransportError);
+    const failure = error as TransportError;
+    expect(failure.code).toBe(ErrorCodes.PushFailed);
+    expect(failure.cause).toBeInstanceOf(TransportError);
+    expect((failure.cause as TransportError).code).toBe(ErrorCodes.AuthenticationFailed);
+    expect(failure.retriable).toBe(false);
+
+    const offsets = await suite.client.admin.fetchTopicOffsets(topic);
+    expect(offsets.map((p) => p.high)).toEqual(['0']);
+  });
+
+  it('without caFile on the TLS port, start() does not hang silently: ConnectionFailed error events, and stop() ends it', async () => {
+    // A plaintext client talking to a TLS listener only sees the broker close
+    // the connection, which looks like a broker going away: the adapter keeps
+    // retrying (retriable ConnectionFailed), reporting every attempt.
+    const topic = uniqueName('tls-no-ca');
+    await suite.client.createTopic(topic, 1);
+    const worker = createWorker({ topic, group: uniqueName('g'), brokers: tlsBrokers });
+    cleanup.push(() => worker.stop());
+
+    const started = track(worker.server.start());
+    const errorEvents = () => worker.events.filter((e) => e.type === 'error');
+    await waitFor(() => errorEvents().length >= 2, {
+      timeoutMs: promptlyMs,
+      message: 'connection errors reported while start() retries',
+      describe: () => `${errorEvents().length} error events, start settled: ${started.settled}`,
+    });
+    expect(started.settled).toBe(false);
+    for (const event of errorEvents()) {
+      expect(event).toMatchObject({
+        type: 'error',
+        error: expect.objectContaining({ code: ErrorCodes.ConnectionFailed, retriable: true }),
+      });
+      if (event.type === 'error') expect(event.error.message).toContain(tlsBrokers.join(','));
+    }
+
+    const stoppedAt = Date.now();
+    await worker.stop();
+    expect(Date.now() - stoppedAt).toBeLessThan(promptlyMs);
+    await waitFor(() => started.settled, { timeoutMs: 5_000, message: 'start() settled' });
+    expect(started.error).toBeInstanceOf(ShutdownError);
+  });
+});
