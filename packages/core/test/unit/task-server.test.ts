@@ -579,7 +579,14 @@ describe('TaskServer stop() during start()', () => {
       {
         transport,
         logger: silentLogger,
-        plugins: [{ name: 'p', stop: () => void (pluginStops += 1) }],
+        plugins: [
+          {
+            name: 'p',
+            stop: () => {
+              pluginStops += 1;
+            },
+          },
+        ],
       },
     );
     const starting = server.start();
