@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCodes, isTasksError, type LogFields, type Logger, TransportError } from '@tasks/core';
+import { ErrorCodes, type LogFields, type Logger } from '@tasks/core';
 import { type KafkaLogLevel, TaskPusher } from '@tasks/kafka';
 import { uniqueName, waitFor } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
 import { saslBrokers, saslUser } from './helpers/kafka-env.js';
 import { saslConnection, testTransportOptions } from './helpers/kafka-harness.js';
 import { kafkaSuite } from './helpers/kafka-suite.js';
+import { expectRefusedPush, expectRefusedStart } from './helpers/refusals.js';
 import { createWorker, startWorker } from './helpers/worker.js';
 
 // SASL/PLAIN on the listener kafka.sh opens next to PLAINTEXT (broker port + 10;
@@ -72,7 +73,6 @@ const kafkaLogLevel: KafkaLogLevel = 'debug';
 const wrongPassword = () => `bad-${randomUUID()}`;
 
 /** The time a refused start or push may take: one connect, no retry loop. */
-const promptlyMs = 10_000;
 
 describe('SASL/PLAIN authentication (KqConf username/password)', () => {
   const suite = kafkaSuite(saslConnection);
@@ -147,31 +147,8 @@ describe('SASL/PLAIN authentication (KqConf username/password)', () => {
     });
     cleanup.push(() => worker.stop());
 
-    const startedAt = Date.now();
-    const error = await worker.server.start().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const elapsedMs = Date.now() - startedAt;
-    expect(error).toBeInstanceOf(TransportError);
-    expect(isTasksError(error)).toBe(true);
-    const failure = error as TransportError;
-    expect(failure.code).toBe(ErrorCodes.AuthenticationFailed);
-    expect(failure.retriable).toBe(false);
-    expect(failure.message).toContain(saslBrokers.join(','));
-    expect(failure.message).toContain('check username, password');
-    expect(elapsedMs).toBeLessThan(promptlyMs);
-
-    const errorEvents = () => worker.events.filter((e) => e.type === 'error');
-    expect(errorEvents()).toEqual([
-      expect.objectContaining({
-        type: 'error',
-        error: expect.objectContaining({ code: ErrorCodes.AuthenticationFailed }),
-      }),
-    ]);
-    // Not a retry loop: nothing more is attempted after the rejection.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(errorEvents()).toHaveLength(1);
+    const error = await expectRefusedStart(worker, saslBrokers);
+    expect(error.message).toContain('check username, password');
     expect(logger.records.filter((r) => r.message.includes('retrying in'))).toEqual([]);
 
     expect(errorText(error)).not.toContain(bad);
@@ -195,23 +172,7 @@ describe('SASL/PLAIN authentication (KqConf username/password)', () => {
     });
     cleanup.push(() => pusher.close());
 
-    const startedAt = Date.now();
-    const error = await pusher.pushTask('work', 'never-sent').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(Date.now() - startedAt).toBeLessThan(promptlyMs);
-    expect(error).toBeInstanceOf(TransportError);
-    const failure = error as TransportError;
-    expect(failure.code).toBe(ErrorCodes.PushFailed);
-    expect(failure.message).toContain(`"${topic}"`);
-    expect(failure.cause).toBeInstanceOf(TransportError);
-    expect((failure.cause as TransportError).code).toBe(ErrorCodes.AuthenticationFailed);
-    expect(failure.retriable).toBe(false);
-
-    // Nothing reached the topic.
-    const offsets = await suite.client.admin.fetchTopicOffsets(topic);
-    expect(offsets.map((p) => p.high)).toEqual(['0']);
+    const error = await expectRefusedPush(pusher, topic, suite.client);
 
     expect(errorText(error)).not.toContain(bad);
     expect(logger.leaks(bad, password)).toEqual([]);
