@@ -15,10 +15,7 @@ import {
   ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
-  ATTR_MESSAGING_KAFKA_MESSAGE_KEY,
   ATTR_MESSAGING_KAFKA_MESSAGE_OFFSET,
-  ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
-  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
@@ -28,13 +25,12 @@ import {
   MESSAGING_SYSTEM_VALUE_KAFKA,
 } from '../semconv.js';
 import {
-  byteLength,
-  bytesToText,
   type Propagate,
   runInSpan,
   type SpanMiddlewareOptions,
   type TracerLookup,
   tracerLookup,
+  withKeyAndBody,
 } from './span-helpers.js';
 
 function consumerAttributes(ctx: TaskContext): Attributes {
@@ -51,12 +47,7 @@ function consumerAttributes(ctx: TaskContext): Attributes {
     [ATTR_TASKS_TASK_KEY]: ctx.taskKey,
     [ATTR_TASKS_ATTEMPT]: ctx.attempt,
   };
-  const key = bytesToText(ctx.rawKey);
-  if (key !== undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_KEY] = key;
-  const size = byteLength(ctx.rawValue);
-  if (size === undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
-  else attributes[ATTR_MESSAGING_MESSAGE_BODY_SIZE] = size;
-  return attributes;
+  return withKeyAndBody(attributes, ctx.rawKey, ctx.rawValue);
 }
 
 /**

@@ -12,9 +12,6 @@ import type { OutboundMessage, PushMiddleware } from '@tasks/core';
 import {
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_DESTINATION_PARTITION_ID,
-  ATTR_MESSAGING_KAFKA_MESSAGE_KEY,
-  ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
-  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
@@ -22,13 +19,12 @@ import {
   MESSAGING_SYSTEM_VALUE_KAFKA,
 } from '../semconv.js';
 import {
-  byteLength,
-  bytesToText,
   type Propagate,
   runInSpan,
   type SpanMiddlewareOptions,
   type TracerLookup,
   tracerLookup,
+  withKeyAndBody,
 } from './span-helpers.js';
 
 function producerAttributes(message: OutboundMessage): Attributes {
@@ -41,12 +37,7 @@ function producerAttributes(message: OutboundMessage): Attributes {
   if (message.partition !== undefined) {
     attributes[ATTR_MESSAGING_DESTINATION_PARTITION_ID] = String(message.partition);
   }
-  const key = bytesToText(message.key);
-  if (key !== undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_KEY] = key;
-  const size = byteLength(message.value);
-  if (size === undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
-  else attributes[ATTR_MESSAGING_MESSAGE_BODY_SIZE] = size;
-  return attributes;
+  return withKeyAndBody(attributes, message.key, message.value);
 }
 
 /**

@@ -1,4 +1,5 @@
 import {
+  type Attributes,
   type Context,
   context,
   type Span,
@@ -11,7 +12,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { isTasksError } from '@tasks/core';
-import { ATTR_ERROR_TYPE } from '../semconv.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_KAFKA_MESSAGE_KEY,
+  ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE,
+  ATTR_MESSAGING_MESSAGE_BODY_SIZE,
+} from '../semconv.js';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from '../version.js';
 
 /** Options shared by the consumer and producer span middleware. */
@@ -119,4 +125,21 @@ export async function runInSpan(
   } finally {
     endSpan(span);
   }
+}
+
+/**
+ * Adds the key (decoded as UTF-8) and the body size, or the
+ * tombstone flag for a null value: what both span kinds record of a message.
+ */
+export function withKeyAndBody(
+  attributes: Attributes,
+  key: string | Buffer | null | undefined,
+  value: string | Buffer | null | undefined,
+): Attributes {
+  const text = bytesToText(key);
+  if (text !== undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_KEY] = text;
+  const size = byteLength(value);
+  if (size === undefined) attributes[ATTR_MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
+  else attributes[ATTR_MESSAGING_MESSAGE_BODY_SIZE] = size;
+  return attributes;
 }
