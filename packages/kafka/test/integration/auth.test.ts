@@ -7,6 +7,7 @@ import { saslBrokers, saslUser } from './helpers/kafka-env.js';
 import { saslConnection, testTransportOptions } from './helpers/kafka-harness.js';
 import { kafkaSuite } from './helpers/kafka-suite.js';
 import { expectRefusedPush, expectRefusedStart } from './helpers/refusals.js';
+import { expectDeliveredOnce } from './helpers/round-trip.js';
 import { createWorker, startWorker } from './helpers/worker.js';
 
 // SASL/PLAIN on the listener kafka.sh opens next to PLAINTEXT (broker port + 10;
@@ -108,25 +109,15 @@ describe('SASL/PLAIN authentication (KqConf username/password)', () => {
       flushIntervalMs: 10,
     });
     cleanup.push(() => pusher.close());
-    const ids = Array.from({ length: 60 }, (_, i) => `m-${i}`);
-    await Promise.all(ids.map((id) => pusher.pushTask('work', id, { key: id })));
-    await pusher.close();
-
-    await waitFor(() => worker.runs.length >= ids.length, {
-      timeoutMs: 30_000,
-      message: `all ${ids.length} messages consumed over SASL`,
-      describe: () => `${worker.runs.length} runs`,
+    await expectDeliveredOnce({
+      pusher,
+      worker,
+      client: suite.client,
+      group,
+      topic,
+      partitions,
+      via: 'over SASL',
     });
-    // Every message exactly once (no rebalance happens here), spread over the partitions.
-    expect(worker.runs.map((r) => r.value).sort()).toEqual([...ids].sort());
-    expect(new Set(worker.runs.map((r) => r.partition)).size).toBe(partitions);
-    for (const run of worker.runs) expect(run.key).toBe(run.value);
-
-    // The group's progress is committed through the SASL connection as well.
-    await worker.transport.commit();
-    const committed = await suite.client.committed(group, topic);
-    const total = [...committed.values()].reduce((sum, offset) => sum + Number(offset), 0);
-    expect(total).toBe(ids.length);
 
     expect(logger.records.some((r) => r.message.startsWith('kafkajs '))).toBe(true);
     expect(logger.leaks(password)).toEqual([]);

@@ -6,6 +6,7 @@ import { otherCaFile, tlsBrokers, tlsCaFile } from './helpers/kafka-env.js';
 import { testTransportOptions, tlsConnection } from './helpers/kafka-harness.js';
 import { kafkaSuite } from './helpers/kafka-suite.js';
 import { expectRefusedPush, expectRefusedStart, promptlyMs } from './helpers/refusals.js';
+import { expectDeliveredOnce } from './helpers/round-trip.js';
 import { createWorker, startWorker } from './helpers/worker.js';
 
 // TLS (server certificate only) on the SSL listener kafka.sh opens next to
@@ -52,26 +53,15 @@ describe('TLS (KqConf caFile)', () => {
       flushIntervalMs: 10,
     });
     cleanup.push(() => pusher.close());
-    const ids = Array.from({ length: 60 }, (_, i) => `m-${i}`);
-    await Promise.all(ids.map((id) => pusher.pushTask('work', id, { key: id })));
-    await pusher.close();
-
-    await waitFor(() => worker.runs.length >= ids.length, {
-      timeoutMs: 30_000,
-      message: `all ${ids.length} messages consumed over TLS`,
-      describe: () => `${worker.runs.length} runs`,
+    await expectDeliveredOnce({
+      pusher,
+      worker,
+      client: suite.client,
+      group,
+      topic,
+      partitions,
+      via: 'over TLS',
     });
-    // Every message exactly once, spread over the partitions.
-    expect(worker.runs).toHaveLength(ids.length);
-    expect(worker.runs.map((r) => r.value).sort()).toEqual([...ids].sort());
-    expect(new Set(worker.runs.map((r) => r.partition)).size).toBe(partitions);
-    for (const run of worker.runs) expect(run.key).toBe(run.value);
-
-    // Committed through the TLS connection as well.
-    await worker.transport.commit();
-    const committed = await suite.client.committed(group, topic);
-    const total = [...committed.values()].reduce((sum, offset) => sum + Number(offset), 0);
-    expect(total).toBe(ids.length);
     expect(worker.events.filter((e) => e.type === 'error')).toEqual([]);
   });
 
