@@ -1,25 +1,40 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The newest modification time of any file under `dir`, and that file. */
-function newest(dir: string): { file: string; mtimeMs: number } {
-  let found = { file: dir, mtimeMs: 0 };
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const file = join(entry.parentPath, entry.name);
-    const { mtimeMs } = statSync(file);
-    if (mtimeMs > found.mtimeMs) found = { file, mtimeMs };
+interface SourceMap {
+  readonly sources: readonly string[];
+  readonly sourcesContent?: readonly (string | null)[];
+}
+
+/** Files of `dir/dist` whose embedded sources differ from the files in `src` today. */
+function staleSources(dir: string): string[] {
+  const dist = join(dir, 'dist');
+  const maps = readdirSync(dist).filter((name) => name.endsWith('.js.map'));
+  if (maps.length === 0) return [`${relative(repoRoot, dist)} has no source maps`];
+  const stale = new Set<string>();
+  for (const name of maps) {
+    const map = JSON.parse(readFileSync(join(dist, name), 'utf8')) as SourceMap;
+    map.sources.forEach((source, i) => {
+      const file = resolve(dist, source);
+      const built = map.sourcesContent?.[i];
+      if (!file.startsWith(join(dir, 'src'))) return;
+      if (!existsSync(file) || readFileSync(file, 'utf8') !== built) {
+        stale.add(relative(repoRoot, file));
+      }
+    });
   }
-  return found;
+  return [...stale];
 }
 
 /**
  * Tests that spawn Node on a package's built `dist` (a child process cannot
- * use vitest's source aliases) call this first: it throws, naming the file,
- * when a `dist` is missing or older than any file of its `src`, so a stale
+ * use vitest's source aliases) call this first. It compares the sources each
+ * bundle's source map embeds with the files in `src` today (by content, so a
+ * build restored from turbo's cache counts as fresh) and throws, naming the
+ * files, when a `dist` is missing or was built from other sources: a stale
  * build fails loudly instead of testing yesterday's code.
  *
  * `packages` are paths relative to the repository root, e.g. `packages/core`.
@@ -28,15 +43,10 @@ export function requireFreshBuild(packages: readonly string[]): void {
   const problems: string[] = [];
   for (const name of packages) {
     const dir = join(repoRoot, name);
-    const dist = join(dir, 'dist');
-    if (!existsSync(dist)) {
-      problems.push(`${name}/dist is missing`);
-      continue;
-    }
-    const built = newest(dist);
-    const source = newest(join(dir, 'src'));
-    if (source.mtimeMs > built.mtimeMs) {
-      problems.push(`${relative(repoRoot, source.file)} is newer than ${name}/dist`);
+    if (!existsSync(join(dir, 'dist'))) problems.push(`${name}/dist is missing`);
+    else {
+      const stale = staleSources(dir);
+      if (stale.length > 0) problems.push(`${name}/dist predates ${stale.join(', ')}`);
     }
   }
   if (problems.length > 0) {

@@ -549,7 +549,7 @@ describe('TaskServer stop() during start()', () => {
   it('stops tasks and plugins once when stop() races a start() that then fails', async () => {
     let pluginStops = 0;
     let taskStops = 0;
-    let failStart: (error: Error) => void = () => {};
+    let failStart: ((error: Error) => void) | undefined;
     const transport = {
       name: 'slow',
       subscribe() {},
@@ -559,7 +559,7 @@ describe('TaskServer stop() during start()', () => {
         }),
       commit: async () => {},
       stop: async () => {
-        failStart(new Error('connect aborted'));
+        failStart?.(new Error('connect aborted'));
       },
       onEvent: () => () => {},
     };
@@ -590,7 +590,7 @@ describe('TaskServer stop() during start()', () => {
       },
     );
     const starting = server.start();
-    await Promise.resolve();
+    await waitFor(() => failStart !== undefined, 'the transport to start connecting');
     await server.stop();
     await expect(starting).rejects.toThrow('connect aborted');
     expect({ taskStops, pluginStops, state: server.state }).toEqual({
