@@ -182,12 +182,19 @@ describe('TaskServer start', () => {
     expect(m.life.filter((e) => e === 'stop order')).toHaveLength(1);
   });
 
-  it('validates shutdownTimeoutMs at construction', () => {
+  it('validates shutdownTimeoutMs at construction: a ConfigError naming the option', () => {
     const ctx = newTaskServerCtx();
     for (const shutdownTimeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(
-        () => new TaskServer(ctx, { transport: new ManualTransport(), shutdownTimeoutMs }),
-      ).toThrow(RangeError);
+      let thrown: unknown;
+      try {
+        new TaskServer(ctx, { transport: new ManualTransport(), shutdownTimeoutMs });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).problems).toEqual([
+        { path: 'shutdownTimeoutMs', message: expect.stringContaining(String(shutdownTimeoutMs)) },
+      ]);
     }
   });
 });
