@@ -27,7 +27,11 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: 'unit',
-          include: ['packages/*/test/unit/**/*.test.ts', 'apps/*/test/unit/**/*.test.ts'],
+          include: [
+            'packages/*/test/unit/**/*.test.ts',
+            'apps/*/test/unit/**/*.test.ts',
+            'scripts/*/test/**/*.test.ts',
+          ],
           testTimeout: 20_000,
         },
       },

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireFreshBuild } from '../../../tooling/vitest/require-build.js';
 
 export const workerRoot = fileURLToPath(new URL('..', import.meta.url));
 const entry = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -10,12 +11,25 @@ export interface WorkerRun {
   readonly stderr: string;
 }
 
-/** Runs the built worker (`pnpm test` builds first) and collects its output. */
+/** What the built worker runs: its own dist and the dists of the packages it imports. */
+const builtPackages = [
+  'packages/core',
+  'packages/kafka',
+  'packages/otel',
+  'packages/testing',
+  'apps/worker',
+];
+
+/**
+ * Runs the built worker and collects its output. Throws first if any dist is
+ * missing or older than its sources (`pnpm test` builds first; `pnpm test:unit` does not).
+ */
 export function runWorker(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 90_000,
 ): Promise<WorkerRun> {
+  requireFreshBuild(builtPackages);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, ...args], {
       cwd: workerRoot,

@@ -1,6 +1,5 @@
 export {
   applyKafkaEnv,
-  describeKqConf,
   type KqConf,
   kqConfDefaults,
   type ResolvedKqConf,
@@ -25,6 +24,7 @@ export {
   TasksError,
   type TasksErrorOptions,
   TransportError,
+  toError,
 } from './errors/index.js';
 export { newTaskFactory, TaskFactory, type TaskRegistration } from './factory/task-factory.js';
 export {
@@ -37,7 +37,7 @@ export {
   silentLogger,
 } from './logger/logger.js';
 export { planRoutes, type RoutePlanEntry, type RoutePlanInput } from './routing/validate-routes.js';
-export { type DecodedMessage, decodeMessage, unwrapGoEnvelope } from './server/decode.js';
+export { unwrapGoEnvelope } from './server/decode.js';
 export { compose, type TaskMiddleware } from './server/middleware.js';
 export {
   type ResolvedRetryOptions,

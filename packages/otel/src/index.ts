@@ -9,9 +9,8 @@ export {
   type JsonLinesSink,
   JsonLinesSpanExporter,
   type SpanRecord,
-  toSpanRecord,
 } from './exporters/json-lines.js';
-export { exporterPackages, type ImportModule } from './exporters/load-optional.js';
+export type { ImportModule } from './exporters/load-optional.js';
 export { MissingExporterError } from './exporters/missing-exporter-error.js';
 export { createConsumerSpanMiddleware } from './middleware/consumer-span.js';
 export { createProducerSpanMiddleware } from './middleware/producer-span.js';

@@ -8,7 +8,6 @@ export {
   partitionForKey,
   type RecordMetadata,
   type ResolvedFakeBrokerOptions,
-  toPositive,
 } from './broker/index.js';
 export {
   createFakeHarness,

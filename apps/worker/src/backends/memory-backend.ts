@@ -1,4 +1,4 @@
-import { composePush } from '@tasks/core';
+import { composePush, RouteError } from '@tasks/core';
 import { FakeBroker } from '@tasks/testing';
 import type { Backend, BackendOptions } from './backend.js';
 
@@ -16,9 +16,20 @@ export function createMemoryBackend({ config, pushMiddleware }: BackendOptions):
     name: 'memory',
     transport: broker.transport(),
     pushTask(taskKey, key, value, headers) {
-      const topic = config.taskRoute[taskKey];
-      if (topic === undefined)
-        return Promise.reject(new Error(`no route for task key "${taskKey}"`));
+      const topic = Object.hasOwn(config.taskRoute, taskKey)
+        ? config.taskRoute[taskKey]
+        : undefined;
+      if (topic === undefined) {
+        const routed = Object.keys(config.taskRoute).join(', ');
+        return Promise.reject(
+          new RouteError([
+            {
+              path: `taskRoute.${taskKey}`,
+              message: `no topic for task key "${taskKey}" (routed: ${routed})`,
+            },
+          ]),
+        );
+      }
       return send({ topic, key, value, headers: { ...headers } });
     },
     async close() {},

@@ -12,3 +12,4 @@ export {
   TransportError,
 } from './kinds.js';
 export { isTasksError, TasksError, type TasksErrorOptions } from './tasks-error.js';
+export { toError } from './to-error.js';

@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors/index.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -45,9 +47,12 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger 
   const level = options.level ?? 'info';
   const threshold = levels[level];
   if (threshold === undefined) {
-    throw new RangeError(
-      `level must be one of ${Object.keys(levels).join(', ')}, got ${String(level)}`,
-    );
+    throw new ConfigError([
+      {
+        path: 'level',
+        message: `must be one of ${Object.keys(levels).join(', ')}, got ${String(level)}`,
+      },
+    ]);
   }
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const log = (level: LogLevel, message: string, fields?: LogFields) => {

@@ -5,6 +5,7 @@ import {
   type MessageCoordinates,
   ShutdownError,
   TaskRunError,
+  toError,
 } from '../errors/index.js';
 import type { Logger } from '../logger/logger.js';
 import type { ITask } from '../task/types.js';
@@ -32,18 +33,6 @@ export interface MessageRunnerDeps {
   readonly track: (delta: 1 | -1) => void;
   readonly onError: (error: TaskRunError) => void | Promise<void>;
   readonly logger: Logger;
-}
-
-/** Whatever a task threw, as an `Error` (a thrown string or object is wrapped, not lost). */
-export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
-  let text: string;
-  try {
-    text = typeof thrown === 'string' ? thrown : JSON.stringify(thrown);
-  } catch {
-    text = String(thrown);
-  }
-  return new Error(`task threw a non-Error value: ${text}`, { cause: thrown });
 }
 
 function isNonRetriable(error: Error): boolean {
@@ -116,7 +105,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
             `stopped before ${message.topic}[${message.partition}]@${message.offset} finished`,
           );
         }
-        const error = toError(thrown);
+        const error = toError(thrown, 'task threw');
         const final = isNonRetriable(error) || (attempt >= retry.maxAttempts && conf.forceCommit);
         if (final) {
           const failure = new TaskRunError(coordinates(), attempt, error);
@@ -132,7 +121,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
             }
             deps.logger.error('the error handler threw', {
               ...coordinates(),
-              error: toError(handlerError),
+              error: toError(handlerError, 'error handler threw'),
             });
           }
           // Reported once the error handler is done: a stop that cut it short reports 'abandoned' instead.

@@ -1,3 +1,4 @@
+import { StateError } from '../errors/index.js';
 import type { TaskContext } from '../task/types.js';
 
 /**
@@ -23,7 +24,9 @@ export function compose(
         let called = false;
         return layer(ctx, () => {
           if (called)
-            return Promise.reject(new Error('next() called more than once by a task middleware'));
+            return Promise.reject(
+              new StateError('next() called more than once by a task middleware'),
+            );
           called = true;
           return dispatch(i + 1);
         });

@@ -1,12 +1,18 @@
 import { type ResolvedKqConf, resolveKqConfs } from '../conf/kq-conf.js';
-import { ShutdownError, StateError, type TaskRunError } from '../errors/index.js';
+import {
+  ConfigError,
+  ShutdownError,
+  StateError,
+  type TaskRunError,
+  toError,
+} from '../errors/index.js';
 import { newTaskFactory, type TaskFactory } from '../factory/task-factory.js';
 import { createConsoleLogger, type Logger } from '../logger/logger.js';
 import { planRoutes } from '../routing/validate-routes.js';
 import type { ITask, ITaskServerCtx } from '../task/types.js';
 import type { PushMiddleware } from '../transport/push.js';
 import type { Transport, TransportEvent } from '../transport/types.js';
-import { createMessageHandler, toError } from './message-runner.js';
+import { createMessageHandler } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
 import type { RunEvent, RunListener, RunOutcome } from './run-event.js';
@@ -77,7 +83,9 @@ export class TaskServer<T = unknown> {
     this.#retry = resolveRetry(options.retry);
     const timeout = options.shutdownTimeoutMs;
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
-      throw new RangeError(`shutdownTimeoutMs must be a finite number >= 0, got ${timeout}`);
+      throw new ConfigError([
+        { path: 'shutdownTimeoutMs', message: `must be a finite number >= 0, got ${timeout}` },
+      ]);
     }
   }
 
@@ -321,7 +329,7 @@ export class TaskServer<T = unknown> {
     this.#logger.error('task failed', {
       ...error.coordinates,
       attempts: error.attempts,
-      error: toError(error.cause),
+      error: toError(error.cause, 'task threw'),
     });
   }
 }

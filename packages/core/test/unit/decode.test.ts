@@ -1,5 +1,7 @@
-import { decodeMessage, type InboundMessage, unwrapGoEnvelope } from '@tasks/core';
+import { type InboundMessage, unwrapGoEnvelope } from '@tasks/core';
 import { describe, expect, it } from 'vitest';
+// Internal: how the server decodes a message for a task; not part of the public API.
+import { decodeMessage } from '../../src/server/decode.js';
 import { inbound } from './support.js';
 
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -10,6 +10,7 @@ import {
   TaskRunError,
   TasksError,
   TransportError,
+  toError,
 } from '@tasks/core';
 import { describe, expect, it } from 'vitest';
 
@@ -154,5 +155,28 @@ describe('problem lists', () => {
       'task routing is inconsistent\n  - taskRoute.a: no task\n  - kafkaConf[2].topic: no route',
     );
     expect(error.problems.map((p) => p.path)).toEqual(['taskRoute.a', 'kafkaConf[2].topic']);
+  });
+});
+
+describe('toError', () => {
+  it('returns an Error as it is', () => {
+    const error = new RangeError('x');
+    expect(toError(error)).toBe(error);
+  });
+
+  it('wraps any other thrown value, naming it and keeping it as the cause', () => {
+    const object = { code: 42 };
+    expect(toError('plain string')).toMatchObject({
+      message: 'threw a non-Error value: plain string',
+      cause: 'plain string',
+    });
+    expect(toError(object, 'task threw')).toMatchObject({
+      message: 'task threw a non-Error value: {"code":42}',
+      cause: object,
+    });
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(toError(circular).message).toBe('threw a non-Error value: [object Object]');
+    expect(toError(undefined).message).toBe('threw a non-Error value: undefined');
   });
 });

@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import {
   applyKafkaEnv,
   ConfigError,
-  describeKqConf,
   ErrorCodes,
   kqConfDefaults,
   resolveKqConf,
   resolveKqConfs,
 } from '@tasks/core';
 import { describe, expect, it } from 'vitest';
+// Internal: not part of the public API.
+import { describeKqConf } from '../../src/conf/kq-conf.js';
 
 const minimal = { brokers: ['localhost:9092'], group: 'g1', topic: 'orders' };
 const thisFile = fileURLToPath(import.meta.url);

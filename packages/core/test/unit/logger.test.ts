@@ -1,4 +1,4 @@
-import { createConsoleLogger, type LogLevel, redact, silentLogger } from '@tasks/core';
+import { ConfigError, createConsoleLogger, type LogLevel, redact, silentLogger } from '@tasks/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 describe('redact', () => {
@@ -146,8 +146,9 @@ describe('createConsoleLogger record shape', () => {
   });
 
   it('refuses an unknown level instead of logging everything', () => {
+    expect(() => createConsoleLogger({ level: 'verbose' as never })).toThrow(ConfigError);
     expect(() => createConsoleLogger({ level: 'verbose' as never })).toThrow(
-      /level must be one of/,
+      /level: must be one of .*, got verbose/,
     );
   });
 });

@@ -1,8 +1,10 @@
 import {
   compose,
   composePush,
+  ErrorCodes,
   type OutboundMessage,
   type PushMiddleware,
+  StateError,
   type TaskContext,
   type TaskMiddleware,
 } from '@tasks/core';
@@ -118,7 +120,8 @@ describe('compose', () => {
     );
     await run(ctx);
     expect(runs).toBe(1);
-    expect(second).toBeInstanceOf(Error);
+    expect(second).toBeInstanceOf(StateError);
+    expect(second).toMatchObject({ code: ErrorCodes.InvalidState });
     expect((second as Error).message).toMatch(/next\(\) called more than once/);
   });
 

@@ -182,12 +182,19 @@ describe('TaskServer start', () => {
     expect(m.life.filter((e) => e === 'stop order')).toHaveLength(1);
   });
 
-  it('validates shutdownTimeoutMs at construction', () => {
+  it('validates shutdownTimeoutMs at construction: a ConfigError naming the option', () => {
     const ctx = newTaskServerCtx();
     for (const shutdownTimeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(
-        () => new TaskServer(ctx, { transport: new ManualTransport(), shutdownTimeoutMs }),
-      ).toThrow(RangeError);
+      let thrown: unknown;
+      try {
+        new TaskServer(ctx, { transport: new ManualTransport(), shutdownTimeoutMs });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).problems).toEqual([
+        { path: 'shutdownTimeoutMs', message: expect.stringContaining(String(shutdownTimeoutMs)) },
+      ]);
     }
   });
 });
@@ -549,7 +556,7 @@ describe('TaskServer stop() during start()', () => {
   it('stops tasks and plugins once when stop() races a start() that then fails', async () => {
     let pluginStops = 0;
     let taskStops = 0;
-    let failStart: (error: Error) => void = () => {};
+    let failStart: ((error: Error) => void) | undefined;
     const transport = {
       name: 'slow',
       subscribe() {},
@@ -559,7 +566,7 @@ describe('TaskServer stop() during start()', () => {
         }),
       commit: async () => {},
       stop: async () => {
-        failStart(new Error('connect aborted'));
+        failStart?.(new Error('connect aborted'));
       },
       onEvent: () => () => {},
     };
@@ -590,7 +597,7 @@ describe('TaskServer stop() during start()', () => {
       },
     );
     const starting = server.start();
-    await Promise.resolve();
+    await waitFor(() => failStart !== undefined, 'the transport to start connecting');
     await server.stop();
     await expect(starting).rejects.toThrow('connect aborted');
     expect({ taskStops, pluginStops, state: server.state }).toEqual({

@@ -1,39 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uniqueName, waitFor } from '@tasks/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireFreshBuild } from '../../../../tooling/vitest/require-build.js';
 import { brokers, requireKafka } from './helpers/kafka-env.js';
 import { KafkaTestClient } from './helpers/kafka-harness.js';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = join(packageDir, 'test/fixtures/crash-worker.ts');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile())
-      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** The child imports the built packages: fail clearly when they are missing or older than src. */
-function requireBuild(): void {
-  const dist = join(packageDir, 'dist/index.js');
-  const core = join(packageDir, 'node_modules/@tasks/core/dist/index.js');
-  for (const file of [dist, core]) {
-    if (!existsSync(file))
-      throw new Error(`${file} is missing: run \`pnpm build\` first (\`pnpm test\` does)`);
-  }
-  if (statSync(dist).mtimeMs < newestMtime(join(packageDir, 'src'))) {
-    throw new Error(
-      'packages/kafka/dist is older than src: run `pnpm build` first (`pnpm test` does)',
-    );
-  }
-}
 
 interface Worker {
   readonly child: ChildProcess;
@@ -63,6 +40,15 @@ function spawnWorker(env: Record<string, string>): Worker {
   return { child, stderr, exited, ready };
 }
 
+const partitions = 3;
+const held = 'id-3';
+
+/** Where the test put `id-i`: partition i % 3, offset floor(i / 3). */
+function positionOf(id: string): { partition: number; offset: number } {
+  const i = Number(id.slice('id-'.length));
+  return { partition: i % partitions, offset: Math.floor(i / partitions) };
+}
+
 function processedIds(file: string): string[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -74,7 +60,8 @@ describe('crash safety', () => {
 
   beforeAll(async () => {
     await requireKafka();
-    requireBuild();
+    // The child imports the built packages.
+    requireFreshBuild(['packages/core', 'packages/kafka']);
     client = new KafkaTestClient();
     await client.connect();
   });
@@ -83,27 +70,53 @@ describe('crash safety', () => {
     await client?.close();
   });
 
-  it('a worker killed with SIGKILL mid-stream loses nothing: every id is processed at least once', async () => {
+  it('a worker killed with SIGKILL loses nothing, reruns its uncommitted work, and not its committed work', async () => {
     const topic = uniqueName('crash');
     const group = uniqueName('crash-g');
     const out = join(mkdtempSync(join(tmpdir(), 'tasks-crash-')), 'processed.txt');
-    await client.createTopic(topic, 3);
+    await client.createTopic(topic, partitions);
     const ids = Array.from({ length: 400 }, (_, i) => `id-${i}`);
-    await client.producer.send({ topic, messages: ids.map((id) => ({ key: id, value: id })) });
+    // id-i goes to partition i % 3 at offset floor(i / 3): each id's position is known.
+    await client.producer.send({
+      topic,
+      messages: ids.map((id, i) => ({ key: id, value: id, partition: i % partitions })),
+    });
     const env = { KAFKA_BROKERS: brokers.join(','), TOPIC: topic, GROUP: group, OUT: out };
 
-    const first = spawnWorker(env);
+    // The first worker never finishes `held` (partition 0, offset 1), so partition 0
+    // cannot be committed past offset 1 while everything after it keeps finishing.
+    const first = spawnWorker({ ...env, HOLD: held });
     workers.push(first);
     await first.ready;
-    await waitFor(() => processedIds(out).length >= 120, {
-      timeoutMs: 30_000,
-      message: 'the first worker to be mid-stream',
-      describe: () => `${processedIds(out).length} processed; stderr: ${first.stderr.join('')}`,
-    });
+    await waitFor(
+      async () =>
+        processedIds(out).length >= 120 &&
+        [...(await client.committed(group, topic)).values()].some((offset) => Number(offset) > 0),
+      {
+        timeoutMs: 30_000,
+        message: 'the first worker to be mid-stream, with some work committed',
+        describe: () => `${processedIds(out).length} processed; stderr: ${first.stderr.join('')}`,
+      },
+    );
     first.child.kill('SIGKILL');
     await first.exited;
-    const beforeRestart = processedIds(out).length;
-    expect(beforeRestart).toBeLessThan(ids.length);
+    const beforeKill = processedIds(out);
+    expect(beforeKill.length).toBeLessThan(ids.length);
+    expect(beforeKill).not.toContain(held);
+    // Dead members commit nothing: this is where the next worker starts.
+    const committedAtKill = await client.committed(group, topic);
+    const isCommitted = (id: string) => {
+      const { partition, offset } = positionOf(id);
+      return offset < Number(committedAtKill.get(partition) ?? 0);
+    };
+    const finishedUncommitted = beforeKill.filter((id) => !isCommitted(id));
+    const finishedCommitted = beforeKill.filter(isCommitted);
+    // What makes the redelivery below certain rather than lucky.
+    expect(Number(committedAtKill.get(positionOf(held).partition) ?? 0)).toBeLessThanOrEqual(
+      positionOf(held).offset,
+    );
+    expect(finishedUncommitted.length).toBeGreaterThan(0);
+    expect(finishedCommitted.length).toBeGreaterThan(0);
 
     const second = spawnWorker(env);
     workers.push(second);
@@ -120,13 +133,15 @@ describe('crash safety', () => {
     const processed = processedIds(out);
     const counts = new Map<string, number>();
     for (const id of processed) counts.set(id, (counts.get(id) ?? 0) + 1);
+    // Nothing lost, nothing invented.
     expect(ids.filter((id) => !counts.has(id))).toEqual([]);
-    expect([...counts.keys()].every((id) => ids.includes(id))).toBe(true);
-    // At least once: the messages in flight or finished-but-uncommitted at the kill ran again.
-    const duplicates = processed.length - counts.size;
-    expect(duplicates).toBeGreaterThanOrEqual(0);
+    expect([...counts.keys()].filter((id) => !ids.includes(id))).toEqual([]);
+    // At least once: every run that finished but was not committed at the kill ran again.
+    expect(finishedUncommitted.filter((id) => (counts.get(id) ?? 0) < 2)).toEqual([]);
+    // Committed work is not redone: the second worker resumed at the committed offsets.
+    expect(finishedCommitted.filter((id) => counts.get(id) !== 1)).toEqual([]);
     console.info(
-      `crash test: ${beforeRestart} processed before SIGKILL, ${processed.length} runs in all, ${duplicates} repeated`,
+      `crash test: ${beforeKill.length} processed before SIGKILL (${finishedUncommitted.length} uncommitted), ${processed.length} runs in all`,
     );
     // The group committed everything once the second worker stopped.
     const committed = await client.committed(group, topic);

@@ -148,24 +148,31 @@ describe('CommitScheduler', () => {
   it('runs commits one at a time, in order', async () => {
     const order: string[] = [];
     const gate = createDeferred();
+    let sends = 0;
     const { tracker, scheduler } = setup(async (positions) => {
+      sends += 1;
       order.push(`send ${JSON.stringify(positions)}`);
-      if (order.length === 1) await gate.promise;
+      if (sends === 1) await gate.promise;
+      order.push('sent');
     });
     tracker.begin('t', 0, 0);
     tracker.complete('t', 0, 0);
     const first = scheduler.commitPending();
-    await waitFor(() => order.length === 1);
+    await waitFor(() => sends === 1);
     tracker.begin('t', 0, 1);
     tracker.complete('t', 0, 1);
     const second = scheduler.commitPending();
-    await Promise.resolve();
-    expect(order).toHaveLength(1);
+    // Not a sleep: a macrotask runs only once every queued microtask has, so a
+    // second send that did not wait for the first would have started by now.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(sends).toBe(1);
     gate.resolve();
     await Promise.all([first, second]);
     expect(order).toEqual([
       'send [{"topic":"t","partition":0,"offset":1}]',
+      'sent',
       'send [{"topic":"t","partition":0,"offset":2}]',
+      'sent',
     ]);
   });
 });

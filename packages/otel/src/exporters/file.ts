@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ConfigError } from '@tasks/core';
+import { ConfigError, toError } from '@tasks/core';
 import { JsonLinesSpanExporter } from './json-lines.js';
 
 /**
@@ -15,7 +15,7 @@ export async function createFileExporter(path: string): Promise<JsonLinesSpanExp
     await mkdir(dirname(absolute), { recursive: true });
     handle = await open(absolute, 'a');
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = toError(error).message;
     throw new ConfigError(
       [
         {

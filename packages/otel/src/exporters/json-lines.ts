@@ -1,6 +1,7 @@
 import { type Attributes, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { StateError, toError } from '@tasks/core';
 
 /** One span as a line of the `file` and `console` batchers: plain JSON a person can read. */
 export interface SpanRecord {
@@ -51,7 +52,7 @@ function iso(time: readonly [number, number]): string {
   return new Date(hrTimeToMicroseconds([time[0], time[1]]) / 1000).toISOString();
 }
 
-/** The readable JSON form of a finished span. */
+/** The readable JSON form of a finished span (what `SpanRecord` describes). */
 export function toSpanRecord(span: ReadableSpan): SpanRecord {
   const context = span.spanContext();
   const parent = span.parentSpanContext;
@@ -108,7 +109,10 @@ export class JsonLinesSpanExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     if (this.#closed) {
-      resultCallback({ code: ExportResultCode.FAILED, error: new Error('exporter is shut down') });
+      resultCallback({
+        code: ExportResultCode.FAILED,
+        error: new StateError('the span exporter is shut down'),
+      });
       return;
     }
     let text: string;
@@ -138,8 +142,4 @@ export class JsonLinesSpanExporter implements SpanExporter {
     await this.#pending;
     await this.#sink.close?.();
   }
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

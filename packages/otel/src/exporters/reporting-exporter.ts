@@ -1,6 +1,6 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { Logger } from '@tasks/core';
+import { type Logger, toError } from '@tasks/core';
 
 /**
  * Wraps an exporter so that lost spans are not silent: the first failed batch
@@ -33,7 +33,7 @@ export class ReportingExporter implements SpanExporter {
     } catch (error) {
       done({
         code: ExportResultCode.FAILED,
-        error: error instanceof Error ? error : new Error(String(error)),
+        error: toError(error),
       });
     }
   }

@@ -13,7 +13,13 @@ import {
   type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
-import { createConsoleLogger, type Logger, type TraceConfig } from '@tasks/core';
+import {
+  ConfigError,
+  createConsoleLogger,
+  type Logger,
+  ShutdownError,
+  type TraceConfig,
+} from '@tasks/core';
 import { resolveTraceConfig } from '../config/trace-config.js';
 import { createSpanExporter } from '../exporters/create-exporter.js';
 import { defaultImportModule, type ImportModule } from '../exporters/load-optional.js';
@@ -70,7 +76,7 @@ function passThrough(config: ReturnType<typeof resolveTraceConfig>): Tracing {
 function withTimeout(work: Promise<void>, ms: number, what: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new ShutdownError(`${what} took longer than ${ms} ms`)), ms);
     timer.unref();
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
@@ -96,6 +102,18 @@ export async function setupTracing(
   options: SetupTracingOptions = {},
 ): Promise<Tracing> {
   const resolved = resolveTraceConfig(config);
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  if (!(Number.isFinite(shutdownTimeoutMs) && shutdownTimeoutMs >= 0)) {
+    throw new ConfigError(
+      [
+        {
+          path: 'shutdownTimeoutMs',
+          message: `must be a finite number >= 0, got ${shutdownTimeoutMs}`,
+        },
+      ],
+      'invalid tracing options',
+    );
+  }
   if (resolved.disabled) return passThrough(resolved);
 
   const logger = options.logger ?? createConsoleLogger();
@@ -133,7 +151,6 @@ export async function setupTracing(
   let open = true;
   const lookup = tracerLookup(provider);
   const live = () => (open ? lookup() : undefined);
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   let shuttingDown: Promise<void> | undefined;
 
   const forceFlush = async () => {

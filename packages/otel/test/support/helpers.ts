@@ -5,7 +5,6 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import {
-  decodeMessage,
   type InboundMessage,
   type MessageHandler,
   type ResolvedKqConf,
@@ -16,6 +15,8 @@ import {
 } from '@tasks/core';
 import { type SetupTracingOptions, setupTracing, type Tracing } from '@tasks/otel';
 import { afterEach } from 'vitest';
+// Core's own decoding (internal to core), so the trace context is the one core would build.
+import { decodeMessage } from '../../../core/src/server/decode.js';
 
 /** A message as a transport would hand it over. */
 export function inbound(overrides: Partial<InboundMessage> = {}): InboundMessage {

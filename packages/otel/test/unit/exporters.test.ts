@@ -2,8 +2,21 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trace } from '@opentelemetry/api';
-import { ConfigError, ErrorCodes, isTasksError, silentLogger } from '@tasks/core';
-import { MissingExporterError, type SpanRecord, setupTracing } from '@tasks/otel';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import {
+  ConfigError,
+  ErrorCodes,
+  isTasksError,
+  ShutdownError,
+  StateError,
+  silentLogger,
+} from '@tasks/core';
+import {
+  JsonLinesSpanExporter,
+  MissingExporterError,
+  type SpanRecord,
+  setupTracing,
+} from '@tasks/otel';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inbound, sampledTraceparent, taskContext } from '../support/helpers.js';
 import { OtlpReceiver } from '../support/otlp-receiver.js';
@@ -275,5 +288,59 @@ describe('batcher otlphttp, for real', () => {
     } finally {
       await receiver.close();
     }
+  });
+});
+
+describe('misuse and shutdown errors are TasksErrors', () => {
+  it('refuses a shutdownTimeoutMs that is not a finite number >= 0, naming the option', async () => {
+    for (const shutdownTimeoutMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const failure = await setupTracing(
+        { name: 'w', batcher: 'console' },
+        { logger: silentLogger, shutdownTimeoutMs },
+      ).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as ConfigError).problems).toEqual([
+        { path: 'shutdownTimeoutMs', message: expect.stringContaining(String(shutdownTimeoutMs)) },
+      ]);
+    }
+  });
+
+  it('reports a shutdown that outlasts shutdownTimeoutMs as a ShutdownError', async () => {
+    const warned: unknown[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_message: string, fields?: Record<string, unknown>) => void warned.push(fields?.error),
+    };
+    const tracing = await setupTracing(
+      { name: 'w', batcher: 'console' },
+      {
+        logger,
+        shutdownTimeoutMs: 10,
+        exporter: {
+          export: (_spans, done) => done({ code: 0 }),
+          shutdown: () => new Promise(() => {}),
+        },
+      },
+    );
+    await tracing.shutdown();
+    expect(warned).toEqual([expect.any(ShutdownError)]);
+    expect((warned[0] as Error).message).toContain('took longer than 10 ms');
+  });
+
+  it('fails an export after shutdown with a StateError', async () => {
+    const exporter = new JsonLinesSpanExporter({ write: () => {} });
+    await exporter.shutdown();
+    const result = await new Promise<ExportResult>((resolve) => exporter.export([], resolve));
+    expect(result.code).toBe(ExportResultCode.FAILED);
+    expect(result.error).toBeInstanceOf(StateError);
+    expect(isTasksError(result.error)).toBe(true);
+  });
+
+  it('wraps a sink that throws a non-Error the one way core does', async () => {
+    const exporter = new JsonLinesSpanExporter({
+      write: () => Promise.reject('disk full'),
+    });
+    const result = await new Promise<ExportResult>((resolve) => exporter.export([], resolve));
+    expect(result.error).toMatchObject({ message: 'threw a non-Error value: disk full' });
   });
 });

@@ -4,5 +4,5 @@ export {
   fakeBrokerDefaults,
   type ResolvedFakeBrokerOptions,
 } from './options.js';
-export { murmur2, partitionForKey, toPositive } from './partitioner.js';
+export { murmur2, partitionForKey } from './partitioner.js';
 export type { GroupMemberInfo, ProduceRecord, RecordMetadata } from './types.js';

@@ -1,3 +1,5 @@
+import { ConfigError } from '@tasks/core';
+
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 const R = 24;
@@ -45,7 +47,9 @@ export function toPositive(n: number): number {
  */
 export function partitionForKey(key: string | Uint8Array, partitions: number): number {
   if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new RangeError(`partitions must be a whole number >= 1, got ${partitions}`);
+    throw new ConfigError([
+      { path: 'partitions', message: `must be a whole number >= 1, got ${partitions}` },
+    ]);
   }
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   return toPositive(murmur2(bytes)) % partitions;

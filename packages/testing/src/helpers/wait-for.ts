@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { ConfigError } from '@tasks/core';
 import { WaitTimeoutError } from './wait-timeout-error.js';
 
 /** How long and how often `waitFor` checks, and what it says when it gives up. */
@@ -32,10 +33,14 @@ export async function waitFor<T>(
   const timeoutMs = options.timeoutMs ?? waitForDefaults.timeoutMs;
   const intervalMs = options.intervalMs ?? waitForDefaults.intervalMs;
   if (!(Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
-    throw new RangeError(`timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+    throw new ConfigError([
+      { path: 'timeoutMs', message: `must be a finite number >= 0, got ${timeoutMs}` },
+    ]);
   }
   if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) {
-    throw new RangeError(`intervalMs must be a finite number >= 0, got ${intervalMs}`);
+    throw new ConfigError([
+      { path: 'intervalMs', message: `must be a finite number >= 0, got ${intervalMs}` },
+    ]);
   }
   const deadline = performance.now() + timeoutMs;
   let lastError: unknown;

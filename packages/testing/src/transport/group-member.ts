@@ -7,6 +7,7 @@ import {
   StateError,
   TransportError,
   type TransportEvent,
+  toError,
 } from '@tasks/core';
 import type { ConsumerGroup, GroupMemberHandle, PartitionStart } from '../broker/consumer-group.js';
 import type { FakeTopic } from '../broker/topic.js';
@@ -23,10 +24,6 @@ export interface GroupMemberOptions {
   readonly autoCommit: boolean;
   readonly commitIntervalMs: number;
   readonly emit: (event: TransportEvent) => void;
-}
-
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
 /**
@@ -225,6 +222,6 @@ export class GroupMember implements GroupMemberHandle {
 
   #report(error: unknown): void {
     if (this.#state === 'crashed') return;
-    this.#options.emit({ type: 'error', error: asError(error), group: this.#options.conf.group });
+    this.#options.emit({ type: 'error', error: toError(error), group: this.#options.conf.group });
   }
 }

@@ -1,4 +1,4 @@
-import { RouteError, type TaskContext } from '@tasks/core';
+import { ErrorCodes, RouteError, type TaskContext } from '@tasks/core';
 import {
   blockingTask,
   createDeferred,
@@ -74,8 +74,14 @@ describe('waitFor', () => {
   });
 
   it('rejects nonsense deadlines', async () => {
-    await expect(waitFor(() => true, { timeoutMs: -1 })).rejects.toThrow(RangeError);
-    await expect(waitFor(() => true, { intervalMs: Number.NaN })).rejects.toThrow(RangeError);
+    await expect(waitFor(() => true, { timeoutMs: -1 })).rejects.toMatchObject({
+      code: ErrorCodes.ConfigInvalid,
+      problems: [{ path: 'timeoutMs', message: expect.stringContaining('-1') }],
+    });
+    await expect(waitFor(() => true, { intervalMs: Number.NaN })).rejects.toMatchObject({
+      code: ErrorCodes.ConfigInvalid,
+      problems: [{ path: 'intervalMs', message: expect.stringContaining('NaN') }],
+    });
   });
 });
 

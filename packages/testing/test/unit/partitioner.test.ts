@@ -1,5 +1,8 @@
-import { murmur2, partitionForKey, toPositive } from '@tasks/testing';
+import { ConfigError } from '@tasks/core';
+import { murmur2, partitionForKey } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
+// Not exported: the partitioner's own building block.
+import { toPositive } from '../../src/broker/partitioner.js';
 
 // From Kafka's UtilsTest.testMurmur2 and kafkajs's defaultJava/Test.java (both run the Java code).
 const javaVectors: Record<string, number> = {
@@ -73,7 +76,7 @@ describe('partitionForKey', () => {
   });
 
   it('rejects a partition count that is not a whole number >= 1', () => {
-    expect(() => partitionForKey('a', 0)).toThrow(RangeError);
-    expect(() => partitionForKey('a', 1.5)).toThrow(/whole number/);
+    expect(() => partitionForKey('a', 0)).toThrow(ConfigError);
+    expect(() => partitionForKey('a', 1.5)).toThrow(/partitions: .*whole number/);
   });
 });
