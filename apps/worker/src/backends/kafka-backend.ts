@@ -1,4 +1,4 @@
-import type { Logger } from '@tasks/core';
+import { ConfigError, type Logger } from '@tasks/core';
 import { KafkaTransport, TaskPusher } from '@tasks/kafka';
 import type { Backend, BackendOptions } from './backend.js';
 
@@ -11,7 +11,8 @@ export function createKafkaBackend(
   logger: Logger,
 ): Backend {
   const first = config.kafkaConf[0];
-  if (!first) throw new Error('KafkaConf is empty');
+  if (!first)
+    throw new ConfigError([{ path: 'KafkaConf', message: 'must list at least one consumer conf' }]);
   const createTopics = { partitions: topicPartitions, replicationFactor: 1 };
   const transport = new KafkaTransport({ createTopics, logger });
   const pusher = new TaskPusher({

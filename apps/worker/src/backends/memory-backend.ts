@@ -1,4 +1,4 @@
-import { composePush } from '@tasks/core';
+import { composePush, RouteError } from '@tasks/core';
 import { FakeBroker } from '@tasks/testing';
 import type { Backend, BackendOptions } from './backend.js';
 
@@ -17,8 +17,18 @@ export function createMemoryBackend({ config, pushMiddleware }: BackendOptions):
     transport: broker.transport(),
     pushTask(taskKey, key, value, headers) {
       const topic = config.taskRoute[taskKey];
-      if (topic === undefined)
-        return Promise.reject(new Error(`no route for task key "${taskKey}"`));
+      if (topic === undefined) {
+        // The same error `TaskPusher` raises on Kafka.
+        const routed = Object.keys(config.taskRoute).join(', ');
+        return Promise.reject(
+          new RouteError([
+            {
+              path: `TaskRoute.${taskKey}`,
+              message: `no topic for task key "${taskKey}" (routed: ${routed})`,
+            },
+          ]),
+        );
+      }
       return send({ topic, key, value, headers: { ...headers } });
     },
     async close() {},
