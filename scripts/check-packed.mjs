@@ -118,10 +118,11 @@ try {
   if (problems.length === 0) {
     for (const program of ['out/program.mjs', 'out/program.cjs']) {
       try {
-        run(process.execPath, [program], scratch);
+        // Its log lines are kept for a failure only.
+        execFileSync(process.execPath, [program], { cwd: scratch, stdio: 'pipe' });
         process.stdout.write(`node ${program}: ok\n`);
       } catch (error) {
-        problems.push(`node ${program} failed:\n${error.stdout ?? ''}${error.message}`);
+        problems.push(`node ${program} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
       }
     }
   }

@@ -9,7 +9,7 @@ let quieted = false;
  * noise. Drop that one warning when kafkajs's own code raised it; every
  * other warning, and a negative timeout set anywhere else, still shows.
  */
-function quietKafkajsNegativeTimeout(): void {
+export function quietKafkajsNegativeTimeout(): void {
   if (quieted) return;
   quieted = true;
   const emitWarning = process.emitWarning;
