@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type ConfigProblem,
   createConsoleLogger,
   ErrorCodes,
   isTasksError,
@@ -35,6 +36,8 @@ const configMistake = 2;
 
 /** Set once `main` settled: an exit before that is an exit with work pending. */
 let settled = false;
+/** Spells problem paths as the config file does, once it is loaded. */
+let spell = (path: string) => path;
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseWorkerArgs(argv, process.env, defaultConfig);
@@ -43,6 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const config = loadWorkerConfig(args.config);
+  spell = config.spell;
   const logger = createConsoleLogger({
     level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
   });
@@ -148,6 +152,15 @@ function isConsumed(task: DemoTask, config: WorkerConfig, consumed: ReadonlySet<
   return topic === undefined || consumed.has(topic);
 }
 
+/** The error's message; a list of problems is shown with paths in the file's spelling. */
+function describe(error: Error & { problems?: unknown }): string {
+  const problems = error.problems;
+  if (!Array.isArray(problems) || problems.length === 0) return error.message;
+  const title = error.message.split('\n')[0] ?? error.message;
+  const lines = (problems as ConfigProblem[]).map((p) => `  - ${spell(p.path)}: ${p.message}`);
+  return [title, ...lines].join('\n');
+}
+
 /** Bad arguments, a bad file, routes or registrations that do not fit: the user's to fix. */
 function isConfigMistake(error: unknown): boolean {
   return (
@@ -177,7 +190,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`configuration error: ${error.message}\n`);
       process.exitCode = configMistake;
     } else if (isTasksError(error)) {
-      process.stderr.write(`${error.name} [${error.code}]: ${error.message}\n`);
+      process.stderr.write(`${error.name} [${error.code}]: ${describe(error)}\n`);
       process.exitCode = isConfigMistake(error) ? configMistake : 1;
     } else {
       process.stderr.write(

@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly kafkaConf: readonly ResolvedKqConf[];
   /** The Telemetry section, checked; undefined when the file has none. */
   readonly telemetry: ResolvedTraceConfig | undefined;
+  /** Names a path of the checks (`taskRoute.order`) the way the file spells it (`TaskRoute.order`). */
+  readonly spell: (path: string) => string;
 }
 
 const topLevel = new Set(['name', 'taskRoute', 'kafkaConf', 'telemetry']);
@@ -148,7 +150,13 @@ export function parseWorkerConfig(
     const spelled = problems.map((p) => ({ ...p, path: inUserSpelling(p.path, raw) }));
     throw new ConfigError(spelled, `${source} has ${problems.length} problem(s)`);
   }
-  return { name: name as string, taskRoute, kafkaConf, telemetry };
+  return {
+    name: name as string,
+    taskRoute,
+    kafkaConf,
+    telemetry,
+    spell: (path) => inUserSpelling(path, raw),
+  };
 }
 
 /**

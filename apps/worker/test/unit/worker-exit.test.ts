@@ -44,7 +44,7 @@ describe('the built worker: what --exit-when-idle counts and how it exits', () =
     const run = await runWorker(['--config', path, '--demo', '10', '--exit-when-idle'], memory);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/RouteError \[TASKS_ROUTE_INVALID\]/);
-    expect(run.stderr).toMatch(/no topic for task key "payment"/);
+    expect(run.stderr).toMatch(/- TaskRoute\.payment: no topic for task key "payment"/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe('');
   });
@@ -59,7 +59,7 @@ describe('the built worker: what --exit-when-idle counts and how it exits', () =
     ]);
     const run = await runWorker(['--config', path, '--demo', '4', '--exit-when-idle'], memory);
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/no task is registered under "audit"/);
+    expect(run.stderr).toMatch(/- TaskRoute\.audit: .*no task is registered under "audit"/);
     expect(run.stdout).toBe('');
   });
 
