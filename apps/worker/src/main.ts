@@ -20,6 +20,7 @@ import { createBackend } from './backends/create-backend.js';
 import { parseWorkerArgs, UsageError, usage } from './cli/args.js';
 import { loadWorkerConfig, type WorkerConfig } from './config/load-config.js';
 import { type DemoTask, demoBatch } from './demo/demo-batch.js';
+import { exitGuard } from './run/exit-guard.js';
 import { DemoProgress } from './run/progress.js';
 import { setupWorkerTracing } from './run/tracing.js';
 import { registerTasks } from './tasks/register.js';
@@ -169,12 +170,16 @@ function isConfigMistake(error: unknown): boolean {
   );
 }
 
-// A pending `main` and an empty event loop would otherwise exit 0 without a word.
-process.on('exit', (code) => {
-  if (settled || code !== 0) return;
-  status('worker: exited with work still pending (nothing left to wait on); no summary');
-  process.exitCode = 70;
-});
+process.on(
+  'exit',
+  exitGuard(
+    () => settled,
+    status,
+    (code) => {
+      process.exitCode = code;
+    },
+  ),
+);
 
 main(process.argv.slice(2)).then(
   (code) => {
