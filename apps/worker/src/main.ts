@@ -90,8 +90,11 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     report = await runDemo(args, config, backend, server);
   } finally {
-    await server.stop();
-    await backend.close();
+    try {
+      await server.stop();
+    } finally {
+      await backend.close();
+    }
   }
   report();
   return 0;
