@@ -44,6 +44,7 @@ export default defineConfig({
             'apps/*/test/integration/**/*.test.ts',
           ],
           globalSetup: ['./tooling/vitest/kafka-global-setup.ts'],
+          setupFiles: ['./tooling/vitest/quiet-kafkajs.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // The broker is shared; files still run in parallel, each on its own topics and groups.

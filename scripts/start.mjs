@@ -1,6 +1,9 @@
-// `pnpm start`: builds the sample worker and the packages it uses, then runs
-// it with the arguments given after `--`. Build output goes to stderr so that
-// stdout carries only what the worker prints.
+// `node scripts/start.mjs [options]` (what `pnpm start -- [options]` runs):
+// builds the sample worker and the packages it uses, then runs it with the
+// arguments given. Build output goes to stderr so that stdout carries only what
+// the worker prints, and the exit code is the worker's. Scripts should call
+// this file with node directly: pnpm prints its banner on stdout and reports
+// Ctrl-C as a failure (exit 130) even when the worker stopped cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +21,7 @@ if (build.status !== 0) {
 
 const args = process.argv.slice(2);
 if (args[0] === '--') args.shift();
-// kafkajs 2.2.4 trips Node's TimeoutNegativeWarning once per process (kafkajs issue 1751); it is harmless.
-const nodeFlags = ['--disable-warning=TimeoutNegativeWarning'];
-const worker = spawn(process.execPath, [...nodeFlags, 'apps/worker/dist/main.js', ...args], {
+const worker = spawn(process.execPath, ['apps/worker/dist/main.js', ...args], {
   cwd: root,
   stdio: 'inherit',
 });

@@ -1,3 +1,3 @@
-import { packageBuild } from '../../tooling/tsup.preset';
+import { nodeTypes, packageBuild } from '../../tooling/tsup.preset';
 
-export default packageBuild();
+export default packageBuild({ dts: nodeTypes });

@@ -1,71 +1,125 @@
 import { randomUUID } from 'node:crypto';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ConfigError,
+  type ConfigProblem,
   createConsoleLogger,
+  ErrorCodes,
   isTasksError,
   newTaskServer,
   newTaskServerCtx,
+  type TaskServer,
   type TaskServerPlugin,
   withFuncRegister,
   withKafkaConf,
   withObject,
   withTaskRoute,
 } from '@tasks/core';
+import type { Backend } from './backends/backend.js';
 import { createBackend } from './backends/create-backend.js';
 import { parseWorkerArgs, UsageError, usage } from './cli/args.js';
-import { loadWorkerConfig } from './config/load-config.js';
-import { demoBatch } from './demo/demo-batch.js';
+import { loadWorkerConfig, type WorkerConfig } from './config/load-config.js';
+import { type DemoTask, demoBatch } from './demo/demo-batch.js';
+import { exitGuard } from './run/exit-guard.js';
 import { DemoProgress } from './run/progress.js';
 import { setupWorkerTracing } from './run/tracing.js';
 import { registerTasks } from './tasks/register.js';
 import { Ledger, type WorkerServices } from './tasks/services.js';
 
 const defaultConfig = fileURLToPath(new URL('../etc/worker.yaml', import.meta.url));
+/** The default config as the user would type it from where they are. */
+const shownDefault = relative(process.cwd(), defaultConfig) || defaultConfig;
+
+const status = (text: string) => process.stderr.write(`${text}\n`);
+
+/** Exit code for a configuration mistake (bad file, arguments, routes or registrations). */
+const configMistake = 2;
+
+/** Set once `main` settled: an exit before that is an exit with work pending. */
+let settled = false;
+/** Spells problem paths as the config file does, once it is loaded. */
+let spell = (path: string) => path;
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseWorkerArgs(argv, process.env, defaultConfig);
   if (args.help) {
-    process.stdout.write(usage);
+    process.stdout.write(usage(shownDefault));
     return 0;
   }
   const config = loadWorkerConfig(args.config);
+  spell = config.spell;
   const logger = createConsoleLogger({
     level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
   });
   const tracing = await setupWorkerTracing(config.telemetry, logger);
   const plugins: TaskServerPlugin[] = tracing ? [tracing] : [];
-  const backend = createBackend(
-    args.transport,
+  let backend: Backend;
+  try {
+    backend = createBackend(
+      args.transport,
+      {
+        config,
+        pushMiddleware: plugins.flatMap((p) => (p.pushMiddleware ? [p.pushMiddleware] : [])),
+      },
+      logger,
+    );
+  } catch (error) {
+    await tracing?.stop?.();
+    throw error;
+  }
+
+  const server = newTaskServer(
+    newTaskServerCtx(
+      withTaskRoute(config.taskRoute),
+      withKafkaConf(config.kafkaConf),
+      withObject<WorkerServices>({ ledger: new Ledger() }),
+      withFuncRegister(registerTasks),
+    ),
     {
-      config,
-      pushMiddleware: plugins.flatMap((p) => (p.pushMiddleware ? [p.pushMiddleware] : [])),
+      transport: backend.transport,
+      plugins,
+      logger,
+      retry: { maxAttempts: 3, initialDelayMs: 50 },
+      onError: (error) =>
+        logger.warn('task failed', { ...error.coordinates, reason: error.message }),
     },
-    logger,
   );
+  // Every way out closes what was opened: the server (and with it the
+  // consumers and the tracing plugin), then the producer side.
+  let report: () => void;
+  try {
+    report = await runDemo(args, config, backend, server);
+  } finally {
+    try {
+      await server.stop();
+    } finally {
+      await backend.close();
+    }
+  }
+  report();
+  return 0;
+}
 
-  const serverCtx = newTaskServerCtx(
-    withTaskRoute(config.taskRoute),
-    withKafkaConf(config.kafkaConf),
-    withObject<WorkerServices>({ ledger: new Ledger() }),
-    withFuncRegister(registerTasks),
-  );
-  const server = newTaskServer(serverCtx, {
-    transport: backend.transport,
-    plugins,
-    logger,
-    retry: { maxAttempts: 3, initialDelayMs: 50 },
-    onError: (error) => logger.warn('task failed', { ...error.coordinates, reason: error.message }),
-  });
-
+async function runDemo(
+  args: ReturnType<typeof parseWorkerArgs>,
+  config: WorkerConfig,
+  backend: Backend,
+  server: TaskServer<WorkerServices>,
+): Promise<() => void> {
+  const batch = demoBatch(args.demo, args.demoInvalid);
+  const consumed = new Set(config.kafkaConf.map((conf) => conf.topic));
+  const elsewhere = batch.filter((task) => !isConsumed(task, config, consumed));
   const runId = randomUUID();
-  const progress = new DemoProgress(runId, args.demo);
+  const progress = new DemoProgress(runId, batch.length - elsewhere.length, elsewhere.length);
   server.onRun(progress.observe);
   await server.start();
-  const status = (text: string) => process.stderr.write(`${text}\n`);
   status(`worker "${config.name}" running on ${backend.name}; pushing ${args.demo} demo tasks`);
-
-  const batch = demoBatch(args.demo, args.demoInvalid);
+  if (elsewhere.length > 0) {
+    const topics = [...new Set(elsewhere.map((task) => config.taskRoute[task.taskKey]))];
+    status(
+      `${elsewhere.length} of them to ${topics.join(', ')}, which no consumer here reads: counted as pushed elsewhere`,
+    );
+  }
   await Promise.all(
     batch.map((task) =>
       backend.pushTask(task.taskKey, task.key, task.value, { 'x-demo-run': runId }),
@@ -74,10 +128,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   if (args.exitWhenIdle) {
     await progress.done();
-    await server.stop();
-    await backend.close();
-    process.stdout.write(`${JSON.stringify(progress.summary(backend.name))}\n`);
-    return 0;
+    return () => process.stdout.write(`${JSON.stringify(progress.summary(backend.name))}\n`);
   }
 
   // Progress while the batch runs; the timer also keeps the process alive until a signal.
@@ -89,28 +140,66 @@ async function main(argv: readonly string[]): Promise<number> {
   }, 500);
   progress.done().then(() => status(`${progress.line()} — demo batch done; Ctrl-C to stop`));
   const removeSignals = server.handleSignals();
-  await server.stopped();
-  removeSignals();
-  clearInterval(ticker);
-  await backend.close();
-  status(`stopped: ${progress.line()}`);
-  return 0;
+  try {
+    await server.stopped();
+  } finally {
+    removeSignals();
+    clearInterval(ticker);
+  }
+  return () => status(`stopped: ${progress.line()}`);
 }
+
+/** Whether a consumer of this process reads the topic the task is routed to. */
+function isConsumed(task: DemoTask, config: WorkerConfig, consumed: ReadonlySet<string>): boolean {
+  const topic = config.taskRoute[task.taskKey];
+  // No route at all: pushing it fails with a RouteError, so it never needs counting.
+  return topic === undefined || consumed.has(topic);
+}
+
+/** The error's message; a list of problems is shown with paths in the file's spelling. */
+function describe(error: Error & { problems?: unknown }): string {
+  const problems = error.problems;
+  if (!Array.isArray(problems) || problems.length === 0) return error.message;
+  const title = error.message.split('\n')[0] ?? error.message;
+  const lines = (problems as ConfigProblem[]).map((p) => `  - ${spell(p.path)}: ${p.message}`);
+  return [title, ...lines].join('\n');
+}
+
+/** Bad arguments, a bad file, routes or registrations that do not fit: the user's to fix. */
+function isConfigMistake(error: unknown): boolean {
+  return (
+    isTasksError(error) &&
+    (error.code === ErrorCodes.ConfigInvalid || error.code === ErrorCodes.RouteInvalid)
+  );
+}
+
+process.on(
+  'exit',
+  exitGuard(
+    () => settled,
+    status,
+    (code) => {
+      process.exitCode = code;
+    },
+  ),
+);
 
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    settled = true;
     if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${usage}`);
-      process.exitCode = 2;
-    } else if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n\n${usage(shownDefault)}`);
+      process.exitCode = configMistake;
+    } else if (isTasksError(error) && error.code === ErrorCodes.ConfigInvalid) {
       process.stderr.write(`configuration error: ${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = configMistake;
     } else if (isTasksError(error)) {
-      process.stderr.write(`${error.name} [${error.code}]: ${error.message}\n`);
-      process.exitCode = 1;
+      process.stderr.write(`${error.name} [${error.code}]: ${describe(error)}\n`);
+      process.exitCode = isConfigMistake(error) ? configMistake : 1;
     } else {
       process.stderr.write(
         `worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,

@@ -28,11 +28,12 @@ export function runWorker(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 90_000,
+  cwd = workerRoot,
 ): Promise<WorkerRun> {
   requireFreshBuild(builtPackages);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, ...args], {
-      cwd: workerRoot,
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -20,6 +20,7 @@ export function createMemoryBackend({ config, pushMiddleware }: BackendOptions):
         ? config.taskRoute[taskKey]
         : undefined;
       if (topic === undefined) {
+        // The same error `TaskPusher` raises on Kafka.
         const routed = Object.keys(config.taskRoute).join(', ');
         return Promise.reject(
           new RouteError([

@@ -12,10 +12,13 @@ export interface WorkerArgs {
   readonly help: boolean;
 }
 
-export const usage = `Usage: pnpm start -- [options]
+/** The help text; `defaultConfig` is the file read when `--config` is not given. */
+export const usage = (
+  defaultConfig: string,
+): string => `Usage: node scripts/start.mjs [options]   (or: pnpm start -- [options])
 
 Options:
-  --config <file>        worker configuration (default: etc/worker.yaml)
+  --config <file>        worker configuration (default: ${defaultConfig})
   --demo <n>             push n demo tasks at start (default: 100)
   --demo-invalid <n>     make the last n demo tasks invalid (default: 0)
   --exit-when-idle       exit once every demo task settled; print a JSON summary on stdout

@@ -8,7 +8,7 @@ import {
   resolveKqConfs,
 } from '@tasks/core';
 import { type ResolvedTraceConfig, resolveTraceConfig } from '@tasks/otel';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 
 export interface WorkerConfig {
   readonly name: string;
@@ -16,6 +16,8 @@ export interface WorkerConfig {
   readonly kafkaConf: readonly ResolvedKqConf[];
   /** The Telemetry section, checked; undefined when the file has none. */
   readonly telemetry: ResolvedTraceConfig | undefined;
+  /** Names a path of the checks (`taskRoute.order`) the way the file spells it (`TaskRoute.order`). */
+  readonly spell: (path: string) => string;
 }
 
 const topLevel = new Set(['name', 'taskRoute', 'kafkaConf', 'telemetry']);
@@ -45,14 +47,32 @@ export function loadWorkerConfig(
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({
-        path: `${path}:${e.linePos?.[0]?.line ?? '?'}`,
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
+      doc.errors.map((e) => ({ path: `${path}:${lineOf(e, text)}`, message: reasonOf(e) })),
       `${path} is not valid YAML`,
     );
   }
   return parseWorkerConfig(doc.toJS(), env, path);
+}
+
+/** The parser's reason, without its " at line N, column M:" and the code frame after it. */
+function reasonOf(error: YAMLError): string {
+  const first = error.message.split('\n')[0] ?? error.message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').replace(/:$/, '');
+}
+
+/**
+ * The 1-based line at fault. An unterminated quote or flow collection is only
+ * noticed where the next line starts (or past the end of the file); the
+ * mistake is on the last line with content before that point.
+ */
+function lineOf(error: YAMLError, text: string): number | string {
+  const at = error.pos[0];
+  const line = error.linePos?.[0]?.line;
+  if (line === undefined) return '?';
+  const unterminated = error.code === 'MISSING_CHAR' || /end with a/.test(error.message);
+  if (!unterminated || error.linePos?.[0]?.col !== 1) return line;
+  const before = text.slice(0, at).trimEnd();
+  return before.length === 0 ? line : before.split('\n').length;
 }
 
 /** Checks an already parsed configuration object; see `loadWorkerConfig`. */
@@ -126,7 +146,48 @@ export function parseWorkerConfig(
     }
   }
 
-  if (problems.length > 0)
-    throw new ConfigError(problems, `${source} has ${problems.length} problem(s)`);
-  return { name: name as string, taskRoute, kafkaConf, telemetry };
+  if (problems.length > 0) {
+    const spelled = problems.map((p) => ({ ...p, path: inUserSpelling(p.path, raw) }));
+    throw new ConfigError(spelled, `${source} has ${problems.length} problem(s)`);
+  }
+  return {
+    name: name as string,
+    taskRoute,
+    kafkaConf,
+    telemetry,
+    spell: (path) => inUserSpelling(path, raw),
+  };
+}
+
+/**
+ * Rewrites a problem path (`KafkaConf[0].brokers`, as the checks name fields)
+ * with the keys the file really uses (`KafkaConf[0].Brokers`); a key the file
+ * lacks takes the case of its siblings.
+ */
+export function inUserSpelling(path: string, raw: unknown): string {
+  const segments = path.match(/[^.[\]]+|\[\d+\]/g);
+  if (!segments) return path;
+  let node: unknown = raw;
+  let out = '';
+  for (const segment of segments) {
+    if (segment.startsWith('[')) {
+      out += segment;
+      node = Array.isArray(node) ? node[Number(segment.slice(1, -1))] : undefined;
+      continue;
+    }
+    let spelled = segment;
+    if (isRecord(node)) {
+      const keys = Object.keys(node);
+      const own = keys.find((key) => camel(key) === camel(segment));
+      if (own !== undefined) spelled = own;
+      else if (keys.length > 0 && keys.every((key) => /^[A-Z]/.test(key)))
+        spelled = segment[0]!.toUpperCase() + segment.slice(1);
+      else if (keys.length > 0 && keys.every((key) => /^[a-z]/.test(key))) spelled = camel(segment);
+      node = own === undefined ? undefined : node[own];
+    } else {
+      node = undefined;
+    }
+    out += out === '' ? spelled : `.${spelled}`;
+  }
+  return out;
 }

@@ -1,18 +1,24 @@
 import type { RunEvent } from '@tasks/core';
 
-/** Counts the settled runs of one demo batch (told apart by a header). */
+/**
+ * Counts the settled runs of one demo batch (told apart by a header). Only
+ * the tasks this worker consumes are expected to settle here; the others
+ * were pushed to topics no consumer of this process reads.
+ */
 export class DemoProgress {
   readonly #runId: string;
   readonly #expected: number;
+  readonly #pushedElsewhere: number;
   readonly #started = performance.now();
   #finishedAt: number | undefined;
   #succeeded = 0;
   #failed = 0;
   #waiters: Array<() => void> = [];
 
-  constructor(runId: string, expected: number) {
+  constructor(runId: string, expected: number, pushedElsewhere = 0) {
     this.#runId = runId;
     this.#expected = expected;
+    this.#pushedElsewhere = pushedElsewhere;
   }
 
   /** Feed it the server's run events. */
@@ -41,7 +47,8 @@ export class DemoProgress {
     return {
       processed: this.#succeeded,
       failed: this.#failed,
-      pushed: this.#expected,
+      pushed: this.#expected + this.#pushedElsewhere,
+      pushedElsewhere: this.#pushedElsewhere,
       durationMs: Math.round(this.#elapsedMs()),
       transport,
     };

@@ -82,19 +82,52 @@ describe('loadWorkerConfig', () => {
       expect.arrayContaining([
         expect.stringMatching(/^Colour: unknown section/),
         expect.stringMatching(/^TaskRoute\.order: must be a topic name/),
-        expect.stringMatching(/^KafkaConf\[0\]\.brokers: /),
-        expect.stringMatching(/^KafkaConf\[0\]\.offset: .*"middle"/),
-        expect.stringMatching(/^KafkaConf\[0\]\.processors: .*0/),
-        expect.stringMatching(/^KafkaConf\[0\]\.password: /),
+        expect.stringMatching(/^KafkaConf\[0\]\.Brokers: /),
+        expect.stringMatching(/^KafkaConf\[0\]\.Offset: .*"middle"/),
+        expect.stringMatching(/^KafkaConf\[0\]\.Processors: .*0/),
+        expect.stringMatching(/^KafkaConf\[0\]\.Password: /),
         expect.stringMatching(/^Telemetry\.Sampler: /),
       ]),
     );
     expect(problems.join('\n')).not.toMatch(/: 7\b|got 7/);
   });
 
-  it('says where YAML syntax is broken', () => {
-    const path = file('syntax.yaml', 'TaskRoute:\n  order: [unclosed\n');
-    expect(problemsOf(() => loadWorkerConfig(path, {}))[0]).toMatch(/syntax\.yaml:\d+/);
+  it('says where YAML syntax is broken: the line at fault, no dangling colon', () => {
+    const path = file('syntax.yaml', 'Name: w\nTaskRoute:\n  order: [unclosed\n');
+    const [problem, ...rest] = problemsOf(() => loadWorkerConfig(path, {}));
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(new RegExp(`^${path.replaceAll('.', '\\.')}:3: `));
+    expect(problem).not.toMatch(/:\s*$/);
+    expect(problem).not.toMatch(/at line \d+/);
+    const dup = file('dup.yaml', 'Name: w\nName: v\n');
+    expect(problemsOf(() => loadWorkerConfig(dup, {}))).toEqual([
+      `${dup}:2: Map keys must be unique`,
+    ]);
+  });
+
+  it('names fields in the spelling the file uses', () => {
+    const pascal = file(
+      'pascal.yaml',
+      'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [], Group: g, Topic: o, Offset: middle }\n',
+    );
+    expect(problemsOf(() => loadWorkerConfig(pascal, {}))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^KafkaConf\[0\]\.Brokers: /),
+        expect.stringMatching(/^KafkaConf\[0\]\.Offset: /),
+      ]),
+    );
+    const camelCase = file(
+      'camel.yaml',
+      'taskRoute: { order: "" }\nkafkaConf:\n  - { brokers: [h:1], topic: o, processors: 0 }\n',
+    );
+    expect(problemsOf(() => loadWorkerConfig(camelCase, {}))).toEqual(
+      expect.arrayContaining([
+        'taskRoute.order: must be a topic name, got ""',
+        expect.stringMatching(/^kafkaConf\[0\]\.processors: /),
+        // A missing field is named in the style of its siblings.
+        expect.stringMatching(/^kafkaConf\[0\]\.group: /),
+      ]),
+    );
   });
 
   it('reports a missing file as a config error', () => {

@@ -111,8 +111,8 @@ describe('the built worker on the in-memory broker', () => {
     );
     const run = await runWorker(['--config', path, '--exit-when-idle'], { KAFKA_BROKERS: '' });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/KafkaConf\[0\]\.brokers/);
-    expect(run.stderr).toMatch(/KafkaConf\[0\]\.offset: must be "first" or "last", got "middle"/);
+    expect(run.stderr).toMatch(/KafkaConf\[0\]\.Brokers/);
+    expect(run.stderr).toMatch(/KafkaConf\[0\]\.Offset: must be "first" or "last", got "middle"/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.stdout).toBe('');
   });

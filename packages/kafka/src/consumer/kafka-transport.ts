@@ -11,7 +11,7 @@ import {
   type TransportEvent,
   type TransportListener,
 } from '@tasks/core';
-import { Kafka } from 'kafkajs';
+import { newKafkaClient } from '../client/kafka-client.js';
 import { toKafkaConfig } from '../client/kafka-config.js';
 import { GroupMember } from './group-member.js';
 import {
@@ -63,7 +63,7 @@ export class KafkaTransport implements Transport {
     const index = this.#subscriptions++;
     const env = this.#options.env;
     const resolved = resolveKqConf(env ? applyKafkaEnv(conf, env) : conf, `kafkaConf[${index}]`);
-    const kafka = new Kafka(toKafkaConfig(resolved, this.#options, this.#logger));
+    const kafka = newKafkaClient(toKafkaConfig(resolved, this.#options, this.#logger));
     for (let i = 0; i < resolved.conns; i++) {
       const member = resolved.conns > 1 ? ` (member ${i + 1}/${resolved.conns})` : '';
       this.#members.push(

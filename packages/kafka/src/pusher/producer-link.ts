@@ -1,5 +1,6 @@
 import type { Logger } from '@tasks/core';
-import { Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { newKafkaClient } from '../client/kafka-client.js';
 import { toKafkaConfig } from '../client/kafka-config.js';
 import { ensureTopics } from '../client/topics.js';
 import { toTransportError } from '../errors/map-error.js';
@@ -23,7 +24,7 @@ export class ProducerLink {
   constructor(options: ResolvedPusherOptions, logger: Logger) {
     this.#options = options;
     this.#logger = logger;
-    this.#kafka = new Kafka(toKafkaConfig(options.connection, options.client, logger));
+    this.#kafka = newKafkaClient(toKafkaConfig(options.connection, options.client, logger));
     this.#producer = this.#kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,

@@ -21,7 +21,8 @@ function isNotFound(error: unknown, specifier: string): boolean {
     code === 'ERR_MODULE_NOT_FOUND' ||
     code === 'MODULE_NOT_FOUND' ||
     (typeof message === 'string' &&
-      /cannot find (module|package)|failed to (load|resolve)/i.test(message));
+      // Vite and vitest stub a missing optional peer with `Could not resolve "<name>"`.
+      /cannot find (module|package)|failed to (load|resolve)|could not resolve/i.test(message));
   return notFound && typeof message === 'string' && message.includes(specifier);
 }
 
