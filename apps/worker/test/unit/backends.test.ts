@@ -9,6 +9,7 @@ const config: WorkerConfig = {
   taskRoute: { order: 'orders' },
   kafkaConf: [resolveKqConf({ brokers: ['127.0.0.1:1'], group: 'g', topic: 'orders' })],
   telemetry: undefined,
+  spell: (path) => path,
 };
 
 describe('worker backends refuse misuse with TasksErrors', () => {
