@@ -15,21 +15,32 @@ function harness(processors: number, commitInOrder = false) {
     }
     return found;
   };
+  // Every run of an id in start order: a revoked partition's message can run again.
+  const runs = new Map<string, Deferred[]>();
   const started: string[] = [];
-  const running = new Set<string>();
+  const running = new Map<string, number>();
+  let inHandler = 0;
   let maxRunning = 0;
   const dispatcher = new Dispatcher({
     processors,
     commitInOrder,
     handler: async (message: InboundMessage) => {
       const id = `${message.partition}@${message.offset}`;
+      const list = runs.get(id) ?? [];
+      runs.set(id, list);
+      const run = list.length === 0 ? gate(id) : deferred();
+      list.push(run);
       started.push(id);
-      running.add(id);
-      maxRunning = Math.max(maxRunning, running.size);
+      running.set(id, (running.get(id) ?? 0) + 1);
+      inHandler += 1;
+      maxRunning = Math.max(maxRunning, inHandler);
       try {
-        await gate(id).promise;
+        await run.promise;
       } finally {
-        running.delete(id);
+        inHandler -= 1;
+        const left = running.get(id)! - 1;
+        if (left > 0) running.set(id, left);
+        else running.delete(id);
       }
     },
   });
@@ -38,11 +49,15 @@ function harness(processors: number, commitInOrder = false) {
     dispatcher,
     started,
     running,
+    inHandler: () => inHandler,
     maxRunning: () => maxRunning,
+    /** The gates of each run of `id`, in start order. */
+    gatesFor: (id: string) => runs.get(id) ?? [],
     msg,
     dispatch: (partition: number, offset: number) => dispatcher.dispatch(msg(partition, offset)),
-    finish: (id: string) => gate(id).resolve(),
-    fail: (id: string) => gate(id).reject(new Error(`failed ${id}`)),
+    /** Finishes the latest run of `id` (or the first, before it started). */
+    finish: (id: string) => (runs.get(id)?.at(-1) ?? gate(id)).resolve(),
+    fail: (id: string) => (runs.get(id)?.at(-1) ?? gate(id)).reject(new Error(`failed ${id}`)),
     committable: (partition: number) =>
       dispatcher.tracker.pending().find((p) => p.partition === partition)?.offset,
   };
@@ -62,7 +77,7 @@ describe('Dispatcher', () => {
     for (let done = 0; done < messages.length; done++) {
       await waitFor(() => h.running.size > 0, 'a run to finish');
       // Finish the newest run first: completions come out of order.
-      const newest = [...h.running].at(-1)!;
+      const newest = [...h.running.keys()].at(-1)!;
       h.finish(newest);
       await flush();
     }
@@ -194,6 +209,75 @@ describe('Dispatcher', () => {
     // Reassigned: the partition is tracked afresh.
     await h.dispatch(0, 0);
     h.finish('0@0');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it("never lets a revoked run complete the re-assigned partition's message at the same offset", async () => {
+    const h = harness(2);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    // Re-assigned to this same dispatcher while the old run still goes: 0@0 again.
+    await h.dispatch(0, 0);
+    expect(h.started).toEqual(['0@0', '0@0']);
+    const [oldRun] = h.gatesFor('0@0');
+    oldRun!.resolve();
+    await waitFor(() => h.inHandler() === 1, 'the old run to settle');
+    await flush();
+    // The old owner's run finished: the new run of 0@0 still goes, so nothing may be committed.
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    expect(h.dispatcher.tracker.inFlight).toBe(1);
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it('never lets a revoked run that fails hold back the re-assigned partition', async () => {
+    const h = harness(2);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    await h.dispatch(0, 0);
+    h.gatesFor('0@0')[0]!.reject(new Error('old run failed'));
+    await waitFor(() => h.inHandler() === 1, 'the old run to settle');
+    // The new run of 0@0 is the one that counts: it finishes, so 0 commits up to 1.
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+    expect(h.dispatcher.tracker.inFlight).toBe(0);
+  });
+
+  it('keeps the processor of a revoked run until that run settles', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    // The revoked run still occupies the only processor: the new owner's dispatch waits.
+    const again = track(h.dispatch(0, 0));
+    await flush();
+    expect(again.settled()).toBe(false);
+    expect(h.dispatcher.inFlight).toBe(1);
+    h.gatesFor('0@0')[0]!.resolve();
+    await again.result;
+    await waitFor(() => h.started.length === 2, 'the new run to start');
+    expect(h.maxRunning()).toBe(1);
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it('with commitInOrder, the re-assigned partition waits for the revoked run and commits only its own', async () => {
+    const h = harness(4, true);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    const again = track(h.dispatch(0, 0));
+    await flush();
+    // Never two runs of one partition at once, even across a revocation.
+    expect(again.settled()).toBe(false);
+    h.gatesFor('0@0')[0]!.resolve();
+    await again.result;
+    await waitFor(() => h.started.length === 2, 'the new run to start');
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    h.gatesFor('0@0')[1]!.resolve();
     await h.dispatcher.idle();
     expect(h.committable(0)).toBe(1);
   });
