@@ -1,4 +1,4 @@
-import { composePush } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { FakeBroker } from '@tasks/testing';
 import type { Backend, BackendOptions } from './backend.js';
 

@@ -1,4 +1,5 @@
-import { Dispatcher, type InboundMessage } from '@tasks/core';
+import type { InboundMessage } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 import { type Deferred, deferred, flush, inbound, track, waitFor } from './support.js';
 

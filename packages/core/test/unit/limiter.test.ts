@@ -1,4 +1,4 @@
-import { Limiter } from '@tasks/core';
+import { Limiter } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 import { flush, track } from './support.js';
 

@@ -1,11 +1,11 @@
 import {
   compose,
-  composePush,
   type OutboundMessage,
   type PushMiddleware,
   type TaskContext,
   type TaskMiddleware,
 } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 
 const ctx = { taskKey: 'order' } as TaskContext;

@@ -1,4 +1,5 @@
-import type { Dispatcher, Logger } from '@tasks/core';
+import type { Logger } from '@tasks/core';
+import type { Dispatcher } from '@tasks/core/transport';
 import type { EachBatchHandler, EachBatchPayload } from 'kafkajs';
 import type { Admission } from './admission.js';
 import type { DispatchedOffsets } from './dispatched-offsets.js';

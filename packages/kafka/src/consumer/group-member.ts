@@ -1,6 +1,4 @@
 import {
-  type CommitPosition,
-  Dispatcher,
   type Logger,
   type MessageHandler,
   type ResolvedKqConf,
@@ -8,6 +6,7 @@ import {
   StateError,
   type TransportEvent,
 } from '@tasks/core';
+import { type CommitPosition, Dispatcher } from '@tasks/core/transport';
 import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics } from '../client/topics.js';
 import { isRebalanceError, toTransportError } from '../errors/map-error.js';

@@ -1,4 +1,5 @@
-import type { Dispatcher, TransportEvent } from '@tasks/core';
+import type { TransportEvent } from '@tasks/core';
+import type { Dispatcher } from '@tasks/core/transport';
 import { Assignment, type TopicPartitions } from './assignment.js';
 import type { CommitScheduler } from './commit-scheduler.js';
 import type { DispatchedOffsets } from './dispatched-offsets.js';

@@ -1,4 +1,5 @@
-import { CommitTracker, Dispatcher, type InboundMessage, type TransportEvent } from '@tasks/core';
+import type { InboundMessage, TransportEvent } from '@tasks/core';
+import { CommitTracker, Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
 import { Admission } from '../../src/consumer/admission.js';

@@ -1,4 +1,5 @@
-import { Dispatcher, type InboundMessage, silentLogger } from '@tasks/core';
+import { type InboundMessage, silentLogger } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
 import kafkajs, { type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,4 @@
 import {
-  Dispatcher,
   ErrorCodes,
   type InboundMessage,
   type MessageHandler,
@@ -8,6 +7,7 @@ import {
   TransportError,
   type TransportEvent,
 } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import type { ConsumerGroup, GroupMemberHandle, PartitionStart } from '../broker/consumer-group.js';
 import type { FakeTopic } from '../broker/topic.js';
 import { PartitionFetcher } from './partition-fetcher.js';
