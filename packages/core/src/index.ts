@@ -73,7 +73,7 @@ export type {
   TraceCarrier,
   TraceCarrierSource,
 } from './task/types.js';
-// Transport-author machinery (Dispatcher, CommitTracker, Limiter, composePush) is in `@tasks/core/transport`.
+// Transport-author machinery (Dispatcher, CommitTracker, PartitionState, composePush) is in `@tasks/core/transport`.
 export type { OutboundMessage, PushMiddleware } from './transport/push.js';
 export type {
   InboundMessage,

@@ -329,4 +329,85 @@ describe('Dispatcher', () => {
     await idle.result;
     expect(h.committable(0)).toBe(2);
   });
+
+  it('tryDispatch() starts at once while a processor is free, and says no without waiting once none is', async () => {
+    const h = harness(2);
+    const state = h.dispatcher.partition(T, 0);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 0))).toBe(true);
+    // Started synchronously: the handler already runs.
+    expect(h.started).toEqual(['0@0']);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 1), 1)).toBe(true);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 2), 2)).toBe(false);
+    expect(h.started).toEqual(['0@0', '0@1']);
+    expect(h.dispatcher.inFlight).toBe(2);
+    h.finish('0@0');
+    await waitFor(() => h.dispatcher.inFlight === 1, 'a processor to free');
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 2), 2)).toBe(true);
+    h.finish('0@1');
+    h.finish('0@2');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(3);
+  });
+
+  it('tryDispatch() lets a waiting dispatch of the same partition go first', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    const waiting = track(h.dispatch(0, 1));
+    h.finish('0@0');
+    // The processor is handed to the waiter when the run settles, before anyone else can ask.
+    await waitFor(() => waiting.settled(), 'the waiting dispatch to start');
+    const state = h.dispatcher.partition(T, 0);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 2), 2)).toBe(false);
+    expect(h.started).toEqual(['0@0', '0@1']);
+    h.finish('0@1');
+    await h.dispatcher.idle();
+  });
+
+  it('with commitInOrder, tryDispatch() says no while its partition runs, yes for another', async () => {
+    const h = harness(4, true);
+    const p0 = h.dispatcher.partition(T, 0);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 0))).toBe(true);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 1))).toBe(false);
+    expect(h.dispatcher.tryDispatch(h.dispatcher.partition(T, 1), h.msg(1, 0))).toBe(true);
+    h.finish('0@0');
+    await waitFor(() => p0.running === 0, 'partition 0 to settle');
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 1))).toBe(true);
+    h.finish('0@1');
+    h.finish('1@0');
+    await h.dispatcher.idle();
+    expect(h.maxRunning()).toBe(2);
+  });
+
+  it('dispatch() with a signal gives up waiting when it fires, and the message never runs', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    const abandon = new AbortController();
+    const abandoned = track(h.dispatcher.dispatch(h.msg(0, 1), { signal: abandon.signal }));
+    const idle = track(h.dispatcher.idle());
+    abandon.abort();
+    await expect(abandoned.result).resolves.toEqual({ ok: true, value: false });
+    // An already fired signal: no wait at all.
+    await expect(h.dispatcher.dispatch(h.msg(0, 1), { signal: abandon.signal })).resolves.toBe(
+      false,
+    );
+    const admitted = track(
+      h.dispatcher.dispatch(h.msg(0, 1), { signal: new AbortController().signal }),
+    );
+    await flush();
+    expect(idle.settled()).toBe(false);
+    h.finish('0@0');
+    await expect(admitted.result).resolves.toEqual({ ok: true, value: true });
+    h.finish('0@1');
+    await idle.result;
+    expect(h.started).toEqual(['0@0', '0@1']);
+    expect(h.committable(0)).toBe(2);
+  });
+
+  it('rejects processors that are not a whole number of at least 1', () => {
+    for (const processors of [0, -1, 1.5, Number.NaN]) {
+      expect(
+        () => new Dispatcher({ processors, commitInOrder: false, handler: async () => {} }),
+      ).toThrow(RangeError);
+    }
+  });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('@tasks/core/transport', () => {
   it('holds the transport-author machinery, which the root entry no longer exports', () => {
-    const machinery = ['Dispatcher', 'CommitTracker', 'Limiter', 'composePush'];
+    const machinery = ['Dispatcher', 'CommitTracker', 'composePush'];
     for (const name of machinery) {
       expect(Object.keys(transport)).toContain(name);
       expect(Object.keys(root)).not.toContain(name);
