@@ -19,28 +19,35 @@ export class AbortRace {
     );
   }
 
-  /** Settles with `work`, or rejects as soon as the signal fires. */
-  race(work: () => PromiseLike<void> | void): Promise<void> {
+  /**
+   * Settles with `running`, or rejects as soon as the signal fires. Only a
+   * thenable needs racing: callers settle a plain value without calling this.
+   */
+  race(running: PromiseLike<unknown>): Promise<void> {
     if (this.#signal.aborted) return Promise.reject(this.#signal.reason);
-    let running: PromiseLike<void> | void;
-    try {
-      running = work();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (typeof running?.then !== 'function') return Promise.resolve();
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#pending.add(reject);
-    Promise.resolve(running).then(
+    const pending = this.#pending;
+    pending.add(reject);
+    // A foreign thenable is adopted first, so one whose `then` misbehaves cannot throw here.
+    (running instanceof Promise ? running : Promise.resolve(running)).then(
       () => {
-        this.#pending.delete(reject);
+        pending.delete(reject);
         resolve();
       },
       (error: unknown) => {
-        this.#pending.delete(reject);
+        pending.delete(reject);
         reject(error);
       },
     );
     return promise;
   }
+}
+
+/** True for anything `await` would wait on. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }

@@ -35,7 +35,8 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 export function unwrapGoEnvelope(
   value: string,
 ): { body: string; carrier: Record<string, string> } | undefined {
-  if (!value.includes('"carrier"')) return undefined;
+  // The first byte rules most messages out before the whole value is scanned.
+  if (value.charCodeAt(0) !== 123 /* { */ || !value.includes('"carrier"')) return undefined;
   const parsed = parseJsonObject(value);
   if (!parsed || typeof parsed.body !== 'string' || parsed.body.length === 0) return undefined;
   const carrier = stringFields(parsed.carrier);

@@ -10,20 +10,21 @@ export interface DispatcherOptions {
   readonly handler: MessageHandler;
 }
 
-export interface DispatchOptions {
-  /** Gives up waiting for a processor: the dispatch then resolves `false`. */
-  readonly signal?: AbortSignal;
-}
-
 /** A dispatch waiting for a processor (or, with `commitInOrder`, its partition's turn). */
 interface Waiter {
   readonly state: PartitionState;
   readonly generation: number;
   readonly message: InboundMessage;
   readonly offset: number;
-  readonly signal: AbortSignal | undefined;
   readonly resolve: (started: boolean) => void;
   readonly reject: (error: unknown) => void;
+}
+
+/** A fetch loop waiting for `tryDispatch` to have a chance (`ready`). */
+interface ReadyWaiter {
+  readonly state: PartitionState;
+  readonly generation: number;
+  readonly resolve: (ready: boolean) => void;
 }
 
 const started: Promise<boolean> = Promise.resolve(true);
@@ -36,8 +37,9 @@ const started: Promise<boolean> = Promise.resolve(true);
  * The hot path is synchronous: a fetch loop resolves `partition()` once per
  * batch and calls `tryDispatch` per message, which starts the run at once
  * when a processor is free; only when it says no does the loop await
- * `dispatch`, which starts the message once one frees up. It commits
- * `tracker.pending()` when it likes.
+ * `ready`, then go on synchronously with as many messages as there are free
+ * processors. (`dispatch` is the simpler form: one awaited call per message.)
+ * It commits `tracker.pending()` when it likes.
  */
 export class Dispatcher {
   readonly tracker = new CommitTracker();
@@ -48,6 +50,7 @@ export class Dispatcher {
   #active = 0;
   /** FIFO: a freed processor goes to the oldest waiter that may start. */
   #waiters: Waiter[] = [];
+  #ready: ReadyWaiter[] = [];
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: DispatcherOptions) {
@@ -87,9 +90,9 @@ export class Dispatcher {
    * `commitInOrder`, once the partition's previous run settled). Resolves when
    * the run has started, not finished: awaiting it is the fetch loop's
    * backpressure. Resolves `false`, without running it, if the partition is
-   * revoked or `signal` fires while it waits.
+   * revoked while it waits.
    */
-  dispatch(message: InboundMessage, options: DispatchOptions = {}): Promise<boolean> {
+  dispatch(message: InboundMessage): Promise<boolean> {
     const state = this.partition(message.topic, message.partition);
     const offset = Number(message.offset);
     try {
@@ -97,26 +100,38 @@ export class Dispatcher {
     } catch (error) {
       return Promise.reject(error);
     }
-    const { signal } = options;
-    if (signal?.aborted) return Promise.resolve(false);
     const { promise, resolve, reject } = Promise.withResolvers<boolean>();
-    const waiter: Waiter = {
-      state,
-      generation: state.generation,
-      message,
-      offset,
-      signal,
-      resolve,
-      reject,
-    };
-    this.#waiters.push(waiter);
+    this.#waiters.push({ state, generation: state.generation, message, offset, resolve, reject });
     state.waiting += 1;
-    if (signal) {
-      const onAbort = () => this.#drop(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
-      void promise.then(() => signal.removeEventListener('abort', onAbort));
-    }
     return promise;
+  }
+
+  /**
+   * Resolves `true` once `tryDispatch` for this partition may succeed (a
+   * processor freed, and with `commitInOrder` its partition's run settled),
+   * or `false` as soon as `signal` fires or the partition is revoked. It
+   * holds nothing: call `tryDispatch` again, and wait again if it says no.
+   */
+  ready(state: PartitionState, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (state.waiting === 0 && this.#canStart(state)) return started;
+    return new Promise((resolve) => {
+      const waiter: ReadyWaiter = {
+        state,
+        generation: state.generation,
+        resolve: (ready) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(ready);
+        },
+      };
+      const onAbort = () => {
+        const i = this.#ready.indexOf(waiter);
+        if (i >= 0) this.#ready.splice(i, 1);
+        waiter.resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#ready.push(waiter);
+    });
   }
 
   #canStart(state: PartitionState): boolean {
@@ -152,6 +167,7 @@ export class Dispatcher {
     this.#active -= 1;
     state.running -= 1;
     if (this.#waiters.length > 0) this.#startWaiters();
+    if (this.#ready.length > 0) this.#wakeReady();
     this.#wakeIfIdle();
   }
 
@@ -173,6 +189,21 @@ export class Dispatcher {
         } catch (error) {
           waiter.reject(error);
         }
+      } else {
+        i += 1;
+      }
+    }
+  }
+
+  /** Wakes every `ready` waiter whose partition may start now, or was revoked. */
+  #wakeReady(): void {
+    const ready = this.#ready;
+    for (let i = 0; i < ready.length; ) {
+      const waiter = ready[i]!;
+      const revoked = waiter.state.generation !== waiter.generation;
+      if (revoked || (waiter.state.waiting === 0 && this.#canStart(waiter.state))) {
+        ready.splice(i, 1);
+        waiter.resolve(!revoked);
       } else {
         i += 1;
       }
@@ -202,6 +233,7 @@ export class Dispatcher {
     const state = this.partition(topic, partition);
     state.reset();
     for (const waiter of this.#waiters.filter((w) => w.state === state)) this.#drop(waiter);
+    if (this.#ready.some((w) => w.state === state)) this.#wakeReady();
   }
 
   /** Resolves when no run is in flight and no dispatch waits to start one. */

@@ -1,7 +1,7 @@
 // `@tasks/core/transport`: the machinery a transport or pusher author builds
 // on. Task authors need none of it; the root entry keeps their API.
 export { type CommitPosition, CommitTracker } from './commit-tracker.js';
-export { Dispatcher, type DispatcherOptions, type DispatchOptions } from './dispatcher.js';
+export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export { PartitionState } from './partition-state.js';
 export { composePush, type OutboundMessage, type PushMiddleware } from './push.js';
 export type {

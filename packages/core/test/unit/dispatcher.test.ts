@@ -378,29 +378,48 @@ describe('Dispatcher', () => {
     expect(h.maxRunning()).toBe(2);
   });
 
-  it('dispatch() with a signal gives up waiting when it fires, and the message never runs', async () => {
+  it('ready() resolves once tryDispatch may succeed, holding nothing; false when given up or revoked', async () => {
     const h = harness(1);
-    await h.dispatch(0, 0);
+    const p0 = h.dispatcher.partition(T, 0);
+    const p1 = h.dispatcher.partition(T, 1);
+    await expect(h.dispatcher.ready(p0, new AbortController().signal)).resolves.toBe(true);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 0))).toBe(true);
+
     const abandon = new AbortController();
-    const abandoned = track(h.dispatcher.dispatch(h.msg(0, 1), { signal: abandon.signal }));
-    const idle = track(h.dispatcher.idle());
+    const abandoned = track(h.dispatcher.ready(p0, abandon.signal));
+    const revoked = track(h.dispatcher.ready(p1, new AbortController().signal));
+    const ready = track(h.dispatcher.ready(p0, new AbortController().signal));
     abandon.abort();
     await expect(abandoned.result).resolves.toEqual({ ok: true, value: false });
-    // An already fired signal: no wait at all.
-    await expect(h.dispatcher.dispatch(h.msg(0, 1), { signal: abandon.signal })).resolves.toBe(
-      false,
-    );
-    const admitted = track(
-      h.dispatcher.dispatch(h.msg(0, 1), { signal: new AbortController().signal }),
-    );
+    await expect(h.dispatcher.ready(p0, abandon.signal)).resolves.toBe(false);
+    h.dispatcher.revoke(T, 1);
+    await expect(revoked.result).resolves.toEqual({ ok: true, value: false });
     await flush();
-    expect(idle.settled()).toBe(false);
+    expect(ready.settled()).toBe(false);
+
     h.finish('0@0');
-    await expect(admitted.result).resolves.toEqual({ ok: true, value: true });
+    await expect(ready.result).resolves.toEqual({ ok: true, value: true });
+    // It held nothing: the processor is still free for whoever asks first.
+    expect(h.dispatcher.inFlight).toBe(0);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 1))).toBe(true);
     h.finish('0@1');
-    await idle.result;
-    expect(h.started).toEqual(['0@0', '0@1']);
+    await h.dispatcher.idle();
     expect(h.committable(0)).toBe(2);
+  });
+
+  it("with commitInOrder, ready() waits for its partition's run, not for another's", async () => {
+    const h = harness(4, true);
+    const p0 = h.dispatcher.partition(T, 0);
+    const p1 = h.dispatcher.partition(T, 1);
+    h.dispatcher.tryDispatch(p0, h.msg(0, 0));
+    h.dispatcher.tryDispatch(p1, h.msg(1, 0));
+    const ready = track(h.dispatcher.ready(p0, new AbortController().signal));
+    h.finish('1@0');
+    await waitFor(() => p1.running === 0, 'partition 1 to settle');
+    await flush();
+    expect(ready.settled()).toBe(false);
+    h.finish('0@0');
+    await expect(ready.result).resolves.toEqual({ ok: true, value: true });
   });
 
   it('rejects processors that are not a whole number of at least 1', () => {

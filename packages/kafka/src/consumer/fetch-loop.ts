@@ -89,11 +89,13 @@ export class FetchLoop {
         // Below the mark: handed out before a rebalance that kept the partition (re-fetched).
         if (state.isNew(offset)) {
           const inbound = toInbound(topic, partition, message);
-          // The hot path is a plain call; awaiting happens only when every processor is busy.
-          if (!dispatcher.tryDispatch(state, inbound, offset)) {
+          // The hot path is a plain call; awaiting happens only when every processor is
+          // busy, and once awake the loop goes on synchronously while processors are free.
+          while (!dispatcher.tryDispatch(state, inbound, offset)) {
             giveUp ??= AbortSignal.any([round, stopSignal]);
-            // False: given up (rebalance, stop) or revoked while it waited; it never ran.
-            if (!(await dispatcher.dispatch(inbound, { signal: giveUp }))) return;
+            // False: given up (rebalance, stop) or revoked while it waited.
+            if (!(await dispatcher.ready(state, giveUp))) return;
+            if (!accepting() || !isRunning() || state.generation !== generation) return;
           }
         }
         handled = message.offset;
