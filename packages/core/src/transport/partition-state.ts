@@ -33,8 +33,8 @@ export class PartitionState {
   #head = 0;
   /** Entries begun and neither completed nor abandoned, this generation. */
   #open = 0;
-  /** The highest offset begun this generation; kept apart from the ledger, which compaction empties. */
-  #lastBegun: number | undefined;
+  /** The highest offset begun this generation (-1: none); kept apart from the ledger, which compaction empties. */
+  #lastBegun = -1;
   /** The next offset to commit (Kafka commits "the next offset to read"). */
   committable: number | undefined;
   committed: number | undefined;
@@ -46,7 +46,7 @@ export class PartitionState {
 
   /** True when `offset` was not handed out yet in this generation. */
   isNew(offset: number): boolean {
-    return this.#lastBegun === undefined || offset > this.#lastBegun;
+    return offset > this.#lastBegun;
   }
 
   /**
@@ -56,15 +56,13 @@ export class PartitionState {
    */
   begin(offset: number): number {
     const last = this.#lastBegun;
-    if (last !== undefined && offset <= last) {
-      const tail = this.#offsets.length - 1;
-      if (offset === last && tail >= 0 && this.#states[tail] === RUNNING) return this.#base + tail;
-      if (offset < last) {
-        throw new RangeError(
-          `offset ${offset} began after ${last} on ${this.topic}[${this.partition}]`,
-        );
-      }
+    if (offset < last) {
+      throw new RangeError(
+        `offset ${offset} began after ${last} on ${this.topic}[${this.partition}]`,
+      );
     }
+    const tail = this.#offsets.length - 1;
+    if (offset === last && this.#states[tail] === RUNNING) return this.#base + tail;
     this.#lastBegun = offset;
     this.#offsets.push(offset);
     this.#states.push(RUNNING);
@@ -74,14 +72,15 @@ export class PartitionState {
 
   /** The run of `seq` finished. Returns false if it was not running. */
   complete(seq: number): boolean {
+    // Out of range (an earlier generation's number) reads undefined: not running either.
     const i = seq - this.#base;
-    if (i < this.#head || i >= this.#states.length || this.#states[i] !== RUNNING) return false;
+    if (this.#states[i] !== RUNNING) return false;
     this.#states[i] = DONE;
     this.#open -= 1;
     if (i !== this.#head) return true;
     const states = this.#states;
     let head = this.#head;
-    while (head < states.length && states[head] === DONE) head += 1;
+    while (states[head] === DONE) head += 1;
     this.committable = this.#offsets[head - 1]! + 1;
     this.#head = head;
     if (head > COMPACT_AT && head * 2 > states.length) {
@@ -99,13 +98,17 @@ export class PartitionState {
    */
   abandon(seq: number): void {
     const i = seq - this.#base;
-    if (i >= this.#head && i < this.#states.length && this.#states[i] === RUNNING) {
+    if (this.#states[i] === RUNNING) {
       this.#states[i] = ABANDONED;
       this.#open -= 1;
     }
   }
 
-  /** The sequence number of the last begun entry for `offset` still running, or -1. */
+  /**
+   * The sequence number of `offset`'s entry if it is running, or -1. Only the
+   * last entry of an offset can be running (`begin` of a running offset
+   * returns its number), so the search looks at that one.
+   */
   seqOf(offset: number): number {
     const offsets = this.#offsets;
     let lo = this.#head;
@@ -116,10 +119,13 @@ export class PartitionState {
       if (offsets[mid]! <= offset) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo - 1; i >= this.#head && offsets[i] === offset; i--) {
-      if (this.#states[i] === RUNNING) return this.#base + i;
-    }
-    return -1;
+    const i = lo - 1;
+    return offsets[i] === offset && this.#states[i] === RUNNING ? this.#base + i : -1;
+  }
+
+  /** Entries the ledger holds (finished ones are dropped in chunks): bounded while commits advance. */
+  get tracked(): number {
+    return this.#offsets.length;
   }
 
   /** Entries begun this generation and neither completed nor abandoned. */
@@ -135,7 +141,7 @@ export class PartitionState {
     this.#base = 0;
     this.#head = 0;
     this.#open = 0;
-    this.#lastBegun = undefined;
+    this.#lastBegun = -1;
     this.committable = undefined;
     this.committed = undefined;
   }

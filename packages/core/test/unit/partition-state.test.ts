@@ -60,4 +60,37 @@ describe('PartitionState', () => {
     state.complete(seqs[2]!);
     expect(state.seqOf(5)).toBe(-1);
   });
+
+  it('gives a second begin of the offset running last the same number; after it finished, a new one', () => {
+    const state = new PartitionState('t', 0);
+    state.begin(0);
+    const first = state.begin(1);
+    expect(state.begin(1)).toBe(first);
+    expect(state.open).toBe(2);
+    state.complete(first);
+    const again = state.begin(1);
+    expect(again).not.toBe(first);
+    expect(state.seqOf(1)).toBe(again);
+    expect(() => state.begin(0)).toThrow(new RangeError('offset 0 began after 1 on t[0]'));
+  });
+
+  it('keeps the ledger bounded while commits advance, and stays exact across compaction', () => {
+    const state = new PartitionState('t', 0);
+    for (let offset = 0; offset < 5_000; offset++) state.complete(state.begin(offset));
+    expect(state.tracked).toBeLessThanOrEqual(1_025);
+    expect(state.committable).toBe(5_000);
+    // Sequence numbers stay valid across compaction, for complete and abandon alike.
+    const held = state.begin(5_000);
+    const seqs = Array.from({ length: 3_000 }, (_, i) => state.begin(5_001 + i));
+    for (const seq of seqs) state.complete(seq);
+    expect(state.committable).toBe(5_000);
+    state.abandon(seqs[0]!);
+    expect(state.complete(held)).toBe(true);
+    expect(state.committable).toBe(8_001);
+    const last = state.begin(9_000);
+    state.abandon(last);
+    expect(state.open).toBe(0);
+    expect(state.complete(last)).toBe(false);
+    expect(state.committable).toBe(8_001);
+  });
 });
