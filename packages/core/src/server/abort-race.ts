@@ -5,15 +5,22 @@
  */
 export class AbortRace {
   readonly #signal: AbortSignal;
-  readonly #pending = new Set<(reason: unknown) => void>();
+  /**
+   * The reject of each race in flight, by slot; freed slots are reused. (A
+   * Set keyed by the functions costs an identity hash per run.)
+   */
+  #rejects: Array<((reason: unknown) => void) | undefined> = [];
+  #free: number[] = [];
 
   constructor(signal: AbortSignal) {
     this.#signal = signal;
     signal.addEventListener(
       'abort',
       () => {
-        for (const reject of this.#pending) reject(signal.reason);
-        this.#pending.clear();
+        const rejects = this.#rejects;
+        this.#rejects = [];
+        this.#free = [];
+        for (const reject of rejects) reject?.(signal.reason);
       },
       { once: true },
     );
@@ -26,16 +33,24 @@ export class AbortRace {
   race(running: PromiseLike<unknown>): Promise<void> {
     if (this.#signal.aborted) return Promise.reject(this.#signal.reason);
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const pending = this.#pending;
-    pending.add(reject);
+    const rejects = this.#rejects;
+    const slot = this.#free.pop() ?? rejects.length;
+    rejects[slot] = reject;
+    const release = () => {
+      // After an abort the slots belong to a fresh list: leave it alone.
+      if (this.#rejects === rejects) {
+        rejects[slot] = undefined;
+        this.#free.push(slot);
+      }
+    };
     // A foreign thenable is adopted first, so one whose `then` misbehaves cannot throw here.
     (running instanceof Promise ? running : Promise.resolve(running)).then(
       () => {
-        pending.delete(reject);
+        release();
         resolve();
       },
       (error: unknown) => {
-        pending.delete(reject);
+        release();
         reject(error);
       },
     );

@@ -63,8 +63,9 @@ export interface DecodedPayload {
 
 /** Decodes key and value to UTF-8 strings, unwrapping a Go envelope when asked. */
 export function decodePayload(message: InboundMessage, unwrapEnvelope: boolean): DecodedPayload {
-  const key = message.key === null ? '' : message.key.toString('utf8');
-  const value = message.value === null ? '' : message.value.toString('utf8');
+  // toString() without arguments is UTF-8 and skips Buffer's argument handling (measurable per message).
+  const key = message.key === null ? '' : message.key.toString();
+  const value = message.value === null ? '' : message.value.toString();
   if (unwrapEnvelope) {
     const envelope = unwrapGoEnvelope(value);
     if (envelope) return { key, value: envelope.body, envelopeCarrier: envelope.carrier };

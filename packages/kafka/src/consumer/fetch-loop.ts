@@ -80,11 +80,14 @@ export class FetchLoop {
     // Resolving the last handed-out offset once covers every one before it
     // (kafkajs parses each resolved offset into a Long: once per batch is enough).
     let handled: string | undefined;
+    // Stop, a rebalance seen by a heartbeat, kafkajs stopping: they come from outside, so
+    // they are checked before the batch and after each wait, not per message.
+    const live = () => accepting() && isRunning() && !round.aborted;
     try {
+      if (!live()) return;
       for (const message of messages) {
-        if (!accepting() || !isRunning() || round.aborted || state.generation !== generation) {
-          return;
-        }
+        // One compare, so checked per message too: a revocation can be reached from a run started here.
+        if (state.generation !== generation) return;
         const offset = Number(message.offset);
         // Below the mark: handed out before a rebalance that kept the partition (re-fetched).
         if (state.isNew(offset)) {
@@ -95,7 +98,7 @@ export class FetchLoop {
             giveUp ??= AbortSignal.any([round, stopSignal]);
             // False: given up (rebalance, stop) or revoked while it waited.
             if (!(await dispatcher.ready(state, giveUp))) return;
-            if (!accepting() || !isRunning() || state.generation !== generation) return;
+            if (!live() || state.generation !== generation) return;
           }
         }
         handled = message.offset;
