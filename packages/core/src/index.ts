@@ -73,10 +73,8 @@ export type {
   TraceCarrier,
   TraceCarrierSource,
 } from './task/types.js';
-export { type CommitPosition, CommitTracker } from './transport/commit-tracker.js';
-export { Dispatcher, type DispatcherOptions } from './transport/dispatcher.js';
-export { Limiter } from './transport/limiter.js';
-export { composePush, type OutboundMessage, type PushMiddleware } from './transport/push.js';
+// Transport-author machinery (Dispatcher, CommitTracker, PartitionState, composePush) is in `@tasks/core/transport`.
+export type { OutboundMessage, PushMiddleware } from './transport/push.js';
 export type {
   InboundMessage,
   MessageHandler,

@@ -1,4 +1,5 @@
-import { composePush, RouteError } from '@tasks/core';
+import { RouteError } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { FakeBroker } from '@tasks/testing';
 import type { Backend, BackendOptions } from './backend.js';
 

@@ -5,42 +5,64 @@
  */
 export class AbortRace {
   readonly #signal: AbortSignal;
-  readonly #pending = new Set<(reason: unknown) => void>();
+  /**
+   * The reject of each race in flight, by slot; freed slots are reused. (A
+   * Set keyed by the functions costs an identity hash per run.)
+   */
+  #rejects: Array<((reason: unknown) => void) | undefined> = [];
+  #free: number[] = [];
 
   constructor(signal: AbortSignal) {
     this.#signal = signal;
     signal.addEventListener(
       'abort',
       () => {
-        for (const reject of this.#pending) reject(signal.reason);
-        this.#pending.clear();
+        const rejects = this.#rejects;
+        this.#rejects = [];
+        this.#free = [];
+        for (const reject of rejects) reject?.(signal.reason);
       },
       { once: true },
     );
   }
 
-  /** Settles with `work`, or rejects as soon as the signal fires. */
-  race(work: () => PromiseLike<void> | void): Promise<void> {
+  /**
+   * Settles with `running`, or rejects as soon as the signal fires. Only a
+   * thenable needs racing: callers settle a plain value without calling this.
+   */
+  race(running: PromiseLike<unknown>): Promise<void> {
     if (this.#signal.aborted) return Promise.reject(this.#signal.reason);
-    let running: PromiseLike<void> | void;
-    try {
-      running = work();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (typeof running?.then !== 'function') return Promise.resolve();
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#pending.add(reject);
-    Promise.resolve(running).then(
+    const rejects = this.#rejects;
+    const slot = this.#free.pop() ?? rejects.length;
+    rejects[slot] = reject;
+    const release = () => {
+      // After an abort the slots belong to a fresh list: leave it alone.
+      if (this.#rejects === rejects) {
+        rejects[slot] = undefined;
+        this.#free.push(slot);
+      }
+    };
+    // A foreign thenable is adopted first, so one whose `then` misbehaves cannot throw here.
+    (running instanceof Promise ? running : Promise.resolve(running)).then(
       () => {
-        this.#pending.delete(reject);
+        release();
         resolve();
       },
       (error: unknown) => {
-        this.#pending.delete(reject);
+        release();
         reject(error);
       },
     );
     return promise;
   }
+}
+
+/** True for anything `await` would wait on. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }

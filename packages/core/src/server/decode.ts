@@ -35,7 +35,8 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 export function unwrapGoEnvelope(
   value: string,
 ): { body: string; carrier: Record<string, string> } | undefined {
-  if (!value.includes('"carrier"')) return undefined;
+  // The first byte rules most messages out before the whole value is scanned.
+  if (value.charCodeAt(0) !== 123 /* { */ || !value.includes('"carrier"')) return undefined;
   const parsed = parseJsonObject(value);
   if (!parsed || typeof parsed.body !== 'string' || parsed.body.length === 0) return undefined;
   const carrier = stringFields(parsed.carrier);
@@ -62,8 +63,9 @@ export interface DecodedPayload {
 
 /** Decodes key and value to UTF-8 strings, unwrapping a Go envelope when asked. */
 export function decodePayload(message: InboundMessage, unwrapEnvelope: boolean): DecodedPayload {
-  const key = message.key === null ? '' : message.key.toString('utf8');
-  const value = message.value === null ? '' : message.value.toString('utf8');
+  // toString() without arguments is UTF-8 and skips Buffer's argument handling (measurable per message).
+  const key = message.key === null ? '' : message.key.toString();
+  const value = message.value === null ? '' : message.value.toString();
   if (unwrapEnvelope) {
     const envelope = unwrapGoEnvelope(value);
     if (envelope) return { key, value: envelope.body, envelopeCarrier: envelope.carrier };

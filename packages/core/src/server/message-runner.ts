@@ -8,13 +8,13 @@ import {
   toError,
 } from '../errors/index.js';
 import type { Logger } from '../logger/logger.js';
-import type { ITask } from '../task/types.js';
+import type { ITask, TraceCarrier } from '../task/types.js';
 import type { InboundMessage, MessageHandler } from '../transport/types.js';
-import { AbortRace } from './abort-race.js';
-import { decodePayload } from './decode.js';
+import { AbortRace, isThenable } from './abort-race.js';
+import { type DecodedPayload, decodePayload, traceCarrierOf } from './decode.js';
 import { compose, type TaskMiddleware } from './middleware.js';
 import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
-import { MessageState, payloadOf, type RunContext } from './run-context.js';
+import { AttemptContext, payloadOf, type RunContext } from './run-context.js';
 import type { RunEvent, RunOutcome } from './run-event.js';
 
 export interface MessageRunnerDeps {
@@ -27,8 +27,10 @@ export interface MessageRunnerDeps {
   readonly signal: AbortSignal;
   /** True once the server is draining: new messages are refused. */
   readonly isDraining: () => boolean;
-  /** Counts an outcome; calls `event()` only if someone listens for run events. */
-  readonly report: (outcome: RunOutcome, event: () => RunEvent) => void;
+  /** True when someone listens for run events: only then are they built. */
+  readonly listening: () => boolean;
+  /** Counts an outcome, and hands `event` (given only when `listening()`) to the listeners. */
+  readonly report: (outcome: RunOutcome, event?: RunEvent) => void;
   /** Counts runs in flight: +1 when a message starts, -1 when it settles. */
   readonly track: (delta: 1 | -1) => void;
   readonly onError: (error: TaskRunError) => void | Promise<void>;
@@ -44,106 +46,159 @@ function isNonRetriable(error: Error): boolean {
  * middleware, `task.run`, retries with backoff, and error isolation. No
  * failure of the task escapes it; it rejects only when the server stops
  * before the message is finished.
+ *
+ * The first attempt is the hot path: one context object, the task called
+ * directly when there is no middleware, a race against shutdown only when
+ * the task returned a promise, and no event built unless someone listens.
  */
 export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
-  const { conf, task, retry, signal, taskKey } = deps;
-  const run = compose(deps.middleware, (ctx) => {
-    const { key, value } = (ctx as RunContext)[payloadOf];
-    return Promise.resolve(task.run(ctx, key, value));
-  });
+  const { conf, task, retry, signal, taskKey, logger } = deps;
+  const { group, unwrapEnvelope } = conf;
+  const composed =
+    deps.middleware.length === 0
+      ? undefined
+      : compose(deps.middleware, (ctx) => {
+          const { key, value } = (ctx as RunContext)[payloadOf];
+          const result = task.run(ctx, key, value);
+          return isThenable(result) ? Promise.resolve(result) : Promise.resolve();
+        });
   const aborts = new AbortRace(signal);
+
+  /** One attempt: what the task (or the middleware around it) returned. */
+  const attempt = (ctx: AttemptContext, payload: DecodedPayload): unknown =>
+    composed ? composed(ctx) : task.run(ctx, payload.key, payload.value);
 
   return async (message) => {
     if (deps.isDraining() || signal.aborted) throw new ShutdownError();
     deps.track(1);
     try {
-      await runWithRetries(message);
+      const payload = decodePayload(message, unwrapEnvelope);
+      const trace = traceCarrierOf(message, payload, unwrapEnvelope);
+      const started = deps.listening() ? performance.now() : undefined;
+      const ctx = new AttemptContext(message, payload, trace, taskKey, group, 1, signal, logger);
+      let failure: { thrown: unknown } | undefined;
+      try {
+        const result = attempt(ctx, payload);
+        if (isThenable(result)) await aborts.race(result);
+      } catch (thrown) {
+        failure = { thrown };
+      }
+      if (!failure) {
+        report(message, 'succeeded', 1, started);
+        return;
+      }
+      await retryFrom(message, payload, trace, started, failure.thrown);
     } finally {
       deps.track(-1);
     }
   };
 
-  async function runWithRetries(message: InboundMessage): Promise<void> {
-    const state = new MessageState(
+  function report(
+    message: InboundMessage,
+    outcome: RunOutcome,
+    attemptNo: number,
+    started: number | undefined,
+    extra?: Pick<RunEvent, 'error' | 'failure'>,
+  ): void {
+    if (!deps.listening()) {
+      deps.report(outcome);
+      return;
+    }
+    deps.report(outcome, {
+      outcome,
+      ...coordinates(message),
+      attempt: attemptNo,
+      durationMs: started === undefined ? 0 : performance.now() - started,
       message,
-      decodePayload(message, conf.unwrapEnvelope),
-      conf.unwrapEnvelope,
-    );
-    const started = performance.now();
-    const coordinates = (): MessageCoordinates => ({
+      ...extra,
+    });
+  }
+
+  function coordinates(message: InboundMessage): MessageCoordinates {
+    return {
       taskKey,
-      group: conf.group,
+      group,
       topic: message.topic,
       partition: message.partition,
       offset: message.offset,
-    });
-    // The event object is built only when someone listens.
-    const report = (
-      outcome: RunOutcome,
-      attempt: number,
-      extra: Pick<RunEvent, 'error' | 'failure'> = {},
-    ) =>
-      deps.report(outcome, () => ({
-        outcome,
-        ...coordinates(),
-        attempt,
-        durationMs: performance.now() - started,
-        message,
-        ...extra,
-      }));
+    };
+  }
 
-    for (let attempt = 1; ; attempt++) {
-      const ctx = state.context(taskKey, conf.group, attempt, signal, deps.logger);
-      try {
-        await aborts.race(() => run(ctx));
-        report('succeeded', attempt);
-        return;
-      } catch (thrown) {
-        if (signal.aborted) {
-          report('abandoned', attempt);
-          throw new ShutdownError(
-            `stopped before ${message.topic}[${message.partition}]@${message.offset} finished`,
-          );
-        }
-        const error = toError(thrown, 'task threw');
-        const final = isNonRetriable(error) || (attempt >= retry.maxAttempts && conf.forceCommit);
-        if (final) {
-          const failure = new TaskRunError(coordinates(), attempt, error);
-          try {
-            // Bounded by shutdown like the run: a hung error handler must not hold stop().
-            await aborts.race(() => deps.onError(failure));
-          } catch (handlerError) {
-            if (signal.aborted) {
-              report('abandoned', attempt);
-              throw new ShutdownError(
-                `stopped while the error handler of ${message.topic}[${message.partition}]@${message.offset} ran`,
-              );
-            }
-            deps.logger.error('the error handler threw', {
-              ...coordinates(),
-              error: toError(handlerError, 'error handler threw'),
-            });
-          }
-          // Reported once the error handler is done: a stop that cut it short reports 'abandoned' instead.
-          report('failed', attempt, { error, failure });
+  /** The slow path, after attempt 1 threw: error handling, retries with backoff. */
+  async function retryFrom(
+    message: InboundMessage,
+    payload: DecodedPayload,
+    trace: TraceCarrier,
+    started: number | undefined,
+    firstFailure: unknown,
+  ): Promise<void> {
+    let thrown = firstFailure;
+    for (let attemptNo = 1; ; attemptNo++) {
+      if (attemptNo > 1) {
+        const ctx = new AttemptContext(
+          message,
+          payload,
+          trace,
+          taskKey,
+          group,
+          attemptNo,
+          signal,
+          logger,
+        );
+        try {
+          const result = attempt(ctx, payload);
+          if (isThenable(result)) await aborts.race(result);
+          report(message, 'succeeded', attemptNo, started);
           return;
+        } catch (error) {
+          thrown = error;
         }
-        report('retrying', attempt, { error });
-        if (attempt >= retry.maxAttempts) {
-          deps.logger.warn('holding the partition at a failing message (forceCommit is false)', {
-            ...coordinates(),
-            attempt,
-            error,
+      }
+      if (signal.aborted) {
+        report(message, 'abandoned', attemptNo, started);
+        throw new ShutdownError(
+          `stopped before ${message.topic}[${message.partition}]@${message.offset} finished`,
+        );
+      }
+      const error = toError(thrown, 'task threw');
+      const final = isNonRetriable(error) || (attemptNo >= retry.maxAttempts && conf.forceCommit);
+      if (final) {
+        const failure = new TaskRunError(coordinates(message), attemptNo, error);
+        try {
+          // Bounded by shutdown like the run: a hung error handler must not hold stop().
+          const handled = deps.onError(failure);
+          if (isThenable(handled)) await aborts.race(handled);
+        } catch (handlerError) {
+          if (signal.aborted) {
+            report(message, 'abandoned', attemptNo, started);
+            throw new ShutdownError(
+              `stopped while the error handler of ${message.topic}[${message.partition}]@${message.offset} ran`,
+            );
+          }
+          deps.logger.error('the error handler threw', {
+            ...coordinates(message),
+            error: toError(handlerError, 'error handler threw'),
           });
         }
-        try {
-          await sleep(backoffDelay(retry, Math.min(attempt, 30)), signal);
-        } catch {
-          report('abandoned', attempt);
-          throw new ShutdownError(
-            `stopped while ${message.topic}[${message.partition}]@${message.offset} waited to retry`,
-          );
-        }
+        // Reported once the error handler is done: a stop that cut it short reports 'abandoned' instead.
+        report(message, 'failed', attemptNo, started, { error, failure });
+        return;
+      }
+      report(message, 'retrying', attemptNo, started, { error });
+      if (attemptNo >= retry.maxAttempts) {
+        deps.logger.warn('holding the partition at a failing message (forceCommit is false)', {
+          ...coordinates(message),
+          attempt: attemptNo,
+          error,
+        });
+      }
+      try {
+        await sleep(backoffDelay(retry, Math.min(attemptNo, 30)), signal);
+      } catch {
+        report(message, 'abandoned', attemptNo, started);
+        throw new ShutdownError(
+          `stopped while ${message.topic}[${message.partition}]@${message.offset} waited to retry`,
+        );
       }
     }
   }

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger/logger.js';
 import type { TaskContext, TraceCarrier } from '../task/types.js';
 import type { InboundMessage } from '../transport/types.js';
-import { type DecodedPayload, traceCarrierOf } from './decode.js';
+import type { DecodedPayload } from './decode.js';
 
 /** Where the runner keeps the decoded key and value on a context. */
 export const payloadOf: unique symbol = Symbol('tasks.payload');
@@ -11,31 +11,12 @@ export interface RunContext extends TaskContext {
   readonly [payloadOf]: DecodedPayload;
 }
 
-/** What every attempt at one message shares. */
-export class MessageState {
-  readonly message: InboundMessage;
-  readonly payload: DecodedPayload;
-  readonly trace: TraceCarrier;
-
-  constructor(message: InboundMessage, payload: DecodedPayload, unwrapEnvelope: boolean) {
-    this.message = message;
-    this.payload = payload;
-    this.trace = traceCarrierOf(message, payload, unwrapEnvelope);
-  }
-
-  /** The context of one attempt. Every field is its own, so spreading it keeps them all. */
-  context(
-    taskKey: string,
-    group: string,
-    attempt: number,
-    signal: AbortSignal,
-    logger: Logger,
-  ): RunContext {
-    return new AttemptContext(this, taskKey, group, attempt, signal, logger);
-  }
-}
-
-class AttemptContext implements RunContext {
+/**
+ * The context of one attempt: one object, every field its own (so spreading
+ * it keeps them all). A retry builds a new one from the same message,
+ * payload and trace.
+ */
+export class AttemptContext implements RunContext {
   readonly signal: AbortSignal;
   readonly taskKey: string;
   readonly group: string;
@@ -53,14 +34,15 @@ class AttemptContext implements RunContext {
   readonly [payloadOf]: DecodedPayload;
 
   constructor(
-    state: MessageState,
+    message: InboundMessage,
+    payload: DecodedPayload,
+    trace: TraceCarrier,
     taskKey: string,
     group: string,
     attempt: number,
     signal: AbortSignal,
     logger: Logger,
   ) {
-    const { message } = state;
     this.signal = signal;
     this.taskKey = taskKey;
     this.group = group;
@@ -73,8 +55,8 @@ class AttemptContext implements RunContext {
     this.rawKey = message.key;
     this.rawValue = message.value;
     this.message = message;
-    this.trace = state.trace;
+    this.trace = trace;
     this.logger = logger;
-    this[payloadOf] = state.payload;
+    this[payloadOf] = payload;
   }
 }

@@ -20,7 +20,7 @@ export interface RunEvent {
   readonly partition: number;
   readonly offset: string;
   readonly attempt: number;
-  /** From the first attempt's start to this event. */
+  /** From the first attempt's start to this event (0 if no listener was there when it started). */
   readonly durationMs: number;
   /** The message itself (headers included), the same object on every attempt. */
   readonly message: InboundMessage;

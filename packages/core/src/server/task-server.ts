@@ -141,6 +141,7 @@ export class TaskServer<T = unknown> {
             retry: this.#retry,
             signal: this.#abort.signal,
             isDraining: () => this.#state === 'stopping' || this.#state === 'stopped',
+            listening: () => this.#listeners.size > 0,
             report: (outcome, event) => this.#report(outcome, event),
             track: (delta) => {
               this.#stats.inFlight += delta;
@@ -286,7 +287,7 @@ export class TaskServer<T = unknown> {
     }
   }
 
-  #report(outcome: RunOutcome, makeEvent: () => RunEvent): void {
+  #report(outcome: RunOutcome, event: RunEvent | undefined): void {
     const s = this.#stats;
     switch (outcome) {
       case 'succeeded':
@@ -302,8 +303,7 @@ export class TaskServer<T = unknown> {
         s.abandoned += 1;
         break;
     }
-    if (this.#listeners.size === 0) return;
-    const event = makeEvent();
+    if (event === undefined) return;
     for (const listener of this.#listeners) {
       try {
         listener(event);

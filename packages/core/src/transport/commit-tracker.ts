@@ -1,25 +1,4 @@
-interface Entry {
-  readonly offset: number;
-  state: 'running' | 'done' | 'abandoned';
-}
-
-class PartitionLedger {
-  readonly entries: Entry[] = [];
-  readonly byOffset = new Map<number, Entry>();
-  head = 0;
-  /** The highest offset begun; kept apart from `entries`, which compaction empties. */
-  lastBegun: number | undefined;
-  /** The next offset to commit (Kafka commits "the next offset to read"). */
-  committable: number | undefined;
-  committed: number | undefined;
-
-  compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries.splice(0, this.head);
-      this.head = 0;
-    }
-  }
-}
+import { PartitionState } from './partition-state.js';
 
 export interface CommitPosition {
   readonly topic: string;
@@ -28,60 +7,49 @@ export interface CommitPosition {
   readonly offset: number;
 }
 
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
 /**
- * Tracks which fetched messages are finished, per partition, and says how far
- * each partition may be committed: only ever over a contiguous run of
- * finished messages, never past one still running or not done.
+ * The partitions a dispatcher tracks, each one `PartitionState`, and how far
+ * each may be committed: only ever over a contiguous run of finished
+ * messages, never past one still running or not done.
+ *
+ * The per-offset methods (`begin`, `complete`, ...) look the partition up on
+ * each call; a transport's fetch loop resolves `partition()` once per batch
+ * and goes through the `Dispatcher` instead.
  */
 export class CommitTracker {
-  readonly #ledgers = new Map<
-    string,
-    { topic: string; partition: number; ledger: PartitionLedger }
-  >();
-  #inFlight = 0;
+  /** Topic, then partition: no key string built per lookup. */
+  readonly #partitions = new Map<string, Map<number, PartitionState>>();
 
-  #ledger(topic: string, partition: number): PartitionLedger {
-    const key = tpKey(topic, partition);
-    let found = this.#ledgers.get(key);
-    if (!found) {
-      found = { topic, partition, ledger: new PartitionLedger() };
-      this.#ledgers.set(key, found);
+  /** The partition's state, created on first use; the same object until the tracker goes away. */
+  partition(topic: string, partition: number): PartitionState {
+    let byPartition = this.#partitions.get(topic);
+    if (!byPartition) {
+      byPartition = new Map();
+      this.#partitions.set(topic, byPartition);
     }
-    return found.ledger;
+    let state = byPartition.get(partition);
+    if (!state) {
+      state = new PartitionState(topic, partition);
+      byPartition.set(partition, state);
+    }
+    return state;
+  }
+
+  #find(topic: string, partition: number): PartitionState | undefined {
+    return this.#partitions.get(topic)?.get(partition);
   }
 
   /** A message was handed to a handler. Call in offset order per partition. */
   begin(topic: string, partition: number, offset: number): void {
-    const ledger = this.#ledger(topic, partition);
-    if (ledger.byOffset.has(offset)) return;
-    const last = ledger.lastBegun;
-    if (last !== undefined && last > offset) {
-      throw new RangeError(`offset ${offset} began after ${last} on ${topic}[${partition}]`);
-    }
-    ledger.lastBegun = offset;
-    const entry: Entry = { offset, state: 'running' };
-    ledger.entries.push(entry);
-    ledger.byOffset.set(offset, entry);
-    this.#inFlight += 1;
+    this.partition(topic, partition).begin(offset);
   }
 
   /** The handler finished the message. Returns false if it was not being tracked. */
   complete(topic: string, partition: number, offset: number): boolean {
-    const ledger = this.#ledgers.get(tpKey(topic, partition))?.ledger;
-    const entry = ledger?.byOffset.get(offset);
-    if (!ledger || entry?.state !== 'running') return false;
-    entry.state = 'done';
-    this.#inFlight -= 1;
-    while (ledger.head < ledger.entries.length && ledger.entries[ledger.head]!.state === 'done') {
-      const finished = ledger.entries[ledger.head]!;
-      ledger.byOffset.delete(finished.offset);
-      ledger.committable = finished.offset + 1;
-      ledger.head += 1;
-    }
-    ledger.compact();
-    return true;
+    const state = this.#find(topic, partition);
+    if (!state) return false;
+    const seq = state.seqOf(offset);
+    return seq >= 0 && state.complete(seq);
   }
 
   /**
@@ -89,43 +57,43 @@ export class CommitTracker {
    * stays in the ledger, so nothing at or after it is ever committed.
    */
   abandon(topic: string, partition: number, offset: number): void {
-    const entry = this.#ledgers.get(tpKey(topic, partition))?.ledger.byOffset.get(offset);
-    if (entry?.state === 'running') {
-      entry.state = 'abandoned';
-      this.#inFlight -= 1;
-    }
+    const state = this.#find(topic, partition);
+    const seq = state ? state.seqOf(offset) : -1;
+    if (seq >= 0) state!.abandon(seq);
   }
 
   /** Positions that moved since they were last marked committed. */
   pending(): CommitPosition[] {
     const out: CommitPosition[] = [];
-    for (const { topic, partition, ledger } of this.#ledgers.values()) {
-      if (ledger.committable !== undefined && ledger.committable !== ledger.committed) {
-        out.push({ topic, partition, offset: ledger.committable });
+    for (const byPartition of this.#partitions.values()) {
+      for (const state of byPartition.values()) {
+        const { committable } = state;
+        if (committable !== undefined && committable !== state.committed) {
+          out.push({ topic: state.topic, partition: state.partition, offset: committable });
+        }
       }
     }
     return out;
   }
 
   markCommitted(position: CommitPosition): void {
-    const ledger = this.#ledgers.get(tpKey(position.topic, position.partition))?.ledger;
-    if (ledger && (ledger.committed === undefined || position.offset > ledger.committed)) {
-      ledger.committed = position.offset;
+    const state = this.#find(position.topic, position.partition);
+    if (state && (state.committed === undefined || position.offset > state.committed)) {
+      state.committed = position.offset;
     }
   }
 
   /** Forget a partition (revoked): its messages are the next owner's now. */
   forget(topic: string, partition: number): void {
-    const found = this.#ledgers.get(tpKey(topic, partition));
-    if (!found) return;
-    for (let i = found.ledger.head; i < found.ledger.entries.length; i++) {
-      if (found.ledger.entries[i]!.state === 'running') this.#inFlight -= 1;
-    }
-    this.#ledgers.delete(tpKey(topic, partition));
+    this.#find(topic, partition)?.reset();
   }
 
   /** Messages begun and neither completed nor abandoned. */
   get inFlight(): number {
-    return this.#inFlight;
+    let open = 0;
+    for (const byPartition of this.#partitions.values()) {
+      for (const state of byPartition.values()) open += state.open;
+    }
+    return open;
   }
 }

@@ -1,5 +1,5 @@
 import { CommitTracker } from './commit-tracker.js';
-import { Limiter } from './limiter.js';
+import type { PartitionState } from './partition-state.js';
 import type { InboundMessage, MessageHandler } from './types.js';
 
 export interface DispatcherOptions {
@@ -10,174 +10,240 @@ export interface DispatcherOptions {
   readonly handler: MessageHandler;
 }
 
-interface PartitionState {
-  /** Bumped on revocation: runs of an older generation no longer count. */
-  generation: number;
-  /** With `commitInOrder`: settles when the partition's last queued run does. */
-  tail: Promise<void> | undefined;
+/** A dispatch waiting for a processor (or, with `commitInOrder`, its partition's turn). */
+interface Waiter {
+  readonly state: PartitionState;
+  readonly generation: number;
+  readonly message: InboundMessage;
+  readonly offset: number;
+  readonly resolve: (started: boolean) => void;
+  readonly reject: (error: unknown) => void;
 }
 
-interface Turn {
-  readonly previous: Promise<void> | undefined;
-  readonly done: () => void;
+/** A fetch loop waiting for `tryDispatch` to have a chance (`ready`). */
+interface ReadyWaiter {
+  readonly state: PartitionState;
+  readonly generation: number;
+  readonly resolve: (ready: boolean) => void;
 }
+
+const started: Promise<boolean> = Promise.resolve(true);
 
 /**
  * The run scheduling every transport shares: at most `processors` handlers
- * in flight, backpressure on the fetch loop, and a `CommitTracker` fed with
- * what finished. A transport fetches, calls `dispatch` per message in offset
- * order, and commits `tracker.pending()` when it likes.
+ * in flight, backpressure on the fetch loop, and per-partition state
+ * (`PartitionState`: what was handed out, what runs, what may be committed).
+ *
+ * The hot path is synchronous: a fetch loop resolves `partition()` once per
+ * batch and calls `tryDispatch` per message, which starts the run at once
+ * when a processor is free; only when it says no does the loop await
+ * `ready`, then go on synchronously with as many messages as there are free
+ * processors. (`dispatch` is the simpler form: one awaited call per message.)
+ * It commits `tracker.pending()` when it likes.
  */
 export class Dispatcher {
   readonly tracker = new CommitTracker();
-  readonly #limiter: Limiter;
-  readonly #options: DispatcherOptions;
-  readonly #partitions = new Map<string, Map<number, PartitionState>>();
-  #inFlight = 0;
-  /** Dispatches waiting for a processor or their partition's turn. */
-  #queued = 0;
+  readonly #processors: number;
+  readonly #commitInOrder: boolean;
+  readonly #handler: MessageHandler;
+  /** Runs in flight; each holds a processor until it settles, even once revoked. */
+  #active = 0;
+  /** FIFO: a freed processor goes to the oldest waiter that may start. */
+  #waiters: Waiter[] = [];
+  #ready: ReadyWaiter[] = [];
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: DispatcherOptions) {
-    this.#options = options;
-    this.#limiter = new Limiter(options.processors);
+    if (!Number.isInteger(options.processors) || options.processors < 1) {
+      throw new RangeError(`processors must be a whole number >= 1, got ${options.processors}`);
+    }
+    this.#processors = options.processors;
+    this.#commitInOrder = options.commitInOrder;
+    this.#handler = options.handler;
+  }
+
+  /** The partition's state; resolve it once per batch, not per message. */
+  partition(topic: string, partition: number): PartitionState {
+    return this.tracker.partition(topic, partition);
+  }
+
+  /**
+   * Starts the message's run now if a processor is free (and, with
+   * `commitInOrder`, none of its partition's runs is in flight), and no
+   * earlier dispatch of its partition waits. Returns false, doing nothing, otherwise.
+   * `offset` is `Number(message.offset)`, parsed once by the caller.
+   */
+  tryDispatch(
+    state: PartitionState,
+    message: InboundMessage,
+    offset: number = Number(message.offset),
+  ): boolean {
+    // A waiting dispatch of the same partition goes first (offset order); with free
+    // processors every other waiter is one held back by its own partition's turn.
+    if (state.waiting > 0 || !this.#canStart(state)) return false;
+    this.#start(state, message, offset);
+    return true;
   }
 
   /**
    * Starts the message's run once a processor is free (and, with
    * `commitInOrder`, once the partition's previous run settled). Resolves when
    * the run has started, not finished: awaiting it is the fetch loop's
-   * backpressure. A message whose partition is revoked while it waits is
-   * dropped without running: then it resolves `false`.
+   * backpressure. Resolves `false`, without running it, if the partition is
+   * revoked while it waits.
    */
   dispatch(message: InboundMessage): Promise<boolean> {
-    const state = this.#state(message.topic, message.partition);
-    // The hot path: a processor is free and no ordering to wait for; start now.
-    if (!this.#options.commitInOrder && this.#limiter.tryAcquire()) {
-      try {
-        this.#start(message, state, state.generation, undefined);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return Promise.resolve(true);
-    }
-    return this.#dispatchWhenFree(message, state);
-  }
-
-  async #dispatchWhenFree(message: InboundMessage, state: PartitionState): Promise<boolean> {
-    const generation = state.generation;
-    // Take the partition's place in line before the first await, so in-order runs
-    // follow call order even when the caller does not await each dispatch.
-    const turn = this.#options.commitInOrder ? takeTurn(state) : undefined;
-    let started = false;
-    this.#queued += 1;
-    try {
-      await turn?.previous;
-      await this.#limiter.acquire();
-      if (state.generation !== generation) {
-        // Revoked while it waited: the message is the next owner's, so it never starts here.
-        this.#limiter.release();
-        return false;
-      }
-      this.#start(message, state, generation, turn);
-      started = true;
-      return true;
-    } finally {
-      this.#queued -= 1;
-      if (!started) turn?.done();
-      this.#wakeIfIdle();
-    }
-  }
-
-  /** Begins tracking and runs the handler; the caller holds a processor. */
-  #start(
-    message: InboundMessage,
-    state: PartitionState,
-    generation: number,
-    turn: Turn | undefined,
-  ): void {
+    const state = this.partition(message.topic, message.partition);
     const offset = Number(message.offset);
     try {
-      this.tracker.begin(message.topic, message.partition, offset);
+      if (this.tryDispatch(state, message, offset)) return started;
     } catch (error) {
-      this.#limiter.release();
-      throw error;
+      return Promise.reject(error);
     }
-    this.#inFlight += 1;
-    void this.#run(message, offset, state, generation, turn);
+    const { promise, resolve, reject } = Promise.withResolvers<boolean>();
+    this.#waiters.push({ state, generation: state.generation, message, offset, resolve, reject });
+    state.waiting += 1;
+    return promise;
+  }
+
+  /**
+   * Resolves `true` once `tryDispatch` for this partition may succeed (a
+   * processor freed, and with `commitInOrder` its partition's run settled),
+   * or `false` as soon as `signal` fires or the partition is revoked. It
+   * holds nothing: call `tryDispatch` again, and wait again if it says no.
+   */
+  ready(state: PartitionState, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (state.waiting === 0 && this.#canStart(state)) return started;
+    return new Promise((resolve) => {
+      const waiter: ReadyWaiter = {
+        state,
+        generation: state.generation,
+        resolve: (ready) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(ready);
+        },
+      };
+      const onAbort = () => {
+        const i = this.#ready.indexOf(waiter);
+        if (i >= 0) this.#ready.splice(i, 1);
+        waiter.resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#ready.push(waiter);
+    });
+  }
+
+  #canStart(state: PartitionState): boolean {
+    return this.#active < this.#processors && !(this.#commitInOrder && state.running > 0);
+  }
+
+  /** Begins tracking and runs the handler; throws (holding nothing) if the offset goes backwards. */
+  #start(state: PartitionState, message: InboundMessage, offset: number): void {
+    const seq = state.begin(offset);
+    this.#active += 1;
+    state.running += 1;
+    void this.#run(state, state.generation, seq, message);
   }
 
   async #run(
-    message: InboundMessage,
-    offset: number,
     state: PartitionState,
     generation: number,
-    turn: Turn | undefined,
+    seq: number,
+    message: InboundMessage,
   ): Promise<void> {
+    let finished = false;
     try {
-      await this.#options.handler(message);
-      if (state.generation === generation) {
-        this.tracker.complete(message.topic, message.partition, offset);
-      }
+      await this.#handler(message);
+      finished = true;
     } catch {
-      if (state.generation === generation) {
-        this.tracker.abandon(message.topic, message.partition, offset);
+      // Not finished: the message stays uncommitted (abandoned below).
+    }
+    // A run of an earlier generation (revoked meanwhile) never touches the new owner's ledger.
+    if (state.generation === generation) {
+      if (finished) state.complete(seq);
+      else state.abandon(seq);
+    }
+    this.#active -= 1;
+    state.running -= 1;
+    if (this.#waiters.length > 0) this.#startWaiters();
+    if (this.#ready.length > 0) this.#wakeReady();
+    this.#wakeIfIdle();
+  }
+
+  /** Starts, oldest first, every waiter that may start now; drops the revoked ones. */
+  #startWaiters(): void {
+    const waiters = this.#waiters;
+    for (let i = 0; i < waiters.length && this.#active < this.#processors; ) {
+      const waiter = waiters[i]!;
+      if (waiter.state.generation !== waiter.generation) {
+        waiters.splice(i, 1);
+        waiter.state.waiting -= 1;
+        waiter.resolve(false);
+      } else if (this.#canStart(waiter.state)) {
+        waiters.splice(i, 1);
+        waiter.state.waiting -= 1;
+        try {
+          this.#start(waiter.state, waiter.message, waiter.offset);
+          waiter.resolve(true);
+        } catch (error) {
+          waiter.reject(error);
+        }
+      } else {
+        i += 1;
       }
-    } finally {
-      this.#limiter.release();
-      turn?.done();
-      this.#inFlight -= 1;
-      this.#wakeIfIdle();
     }
   }
 
+  /** Wakes every `ready` waiter whose partition may start now, or was revoked. */
+  #wakeReady(): void {
+    const ready = this.#ready;
+    for (let i = 0; i < ready.length; ) {
+      const waiter = ready[i]!;
+      const revoked = waiter.state.generation !== waiter.generation;
+      if (revoked || (waiter.state.waiting === 0 && this.#canStart(waiter.state))) {
+        ready.splice(i, 1);
+        waiter.resolve(!revoked);
+      } else {
+        i += 1;
+      }
+    }
+  }
+
+  #drop(waiter: Waiter): void {
+    const i = this.#waiters.indexOf(waiter);
+    if (i < 0) return;
+    this.#waiters.splice(i, 1);
+    waiter.state.waiting -= 1;
+    waiter.resolve(false);
+    this.#wakeIfIdle();
+  }
+
   #wakeIfIdle(): void {
-    if (this.#inFlight === 0 && this.#queued === 0) {
+    if (this.#active === 0 && this.#waiters.length === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
 
-  #state(topic: string, partition: number): PartitionState {
-    let byPartition = this.#partitions.get(topic);
-    if (!byPartition) {
-      byPartition = new Map();
-      this.#partitions.set(topic, byPartition);
-    }
-    let state = byPartition.get(partition);
-    if (!state) {
-      state = { generation: 0, tail: undefined };
-      byPartition.set(partition, state);
-    }
-    return state;
-  }
-
-  /** Stops tracking a partition (revoked); runs still in flight for it no longer count. */
+  /**
+   * Stops tracking a partition (revoked): runs still in flight for it no
+   * longer count, and dispatches waiting for it resolve `false`.
+   */
   revoke(topic: string, partition: number): void {
-    this.#state(topic, partition).generation += 1;
-    this.tracker.forget(topic, partition);
+    const state = this.partition(topic, partition);
+    state.reset();
+    for (const waiter of this.#waiters.filter((w) => w.state === state)) this.#drop(waiter);
+    if (this.#ready.some((w) => w.state === state)) this.#wakeReady();
   }
 
   /** Resolves when no run is in flight and no dispatch waits to start one. */
   idle(): Promise<void> {
-    if (this.#inFlight === 0 && this.#queued === 0) return Promise.resolve();
+    if (this.#active === 0 && this.#waiters.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Runs in flight (each holding a processor). */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#active;
   }
-}
-
-/** Queues behind the partition's last run; `done` lets the next one go. */
-function takeTurn(state: PartitionState): Turn {
-  const previous = state.tail;
-  const { promise, resolve } = Promise.withResolvers<void>();
-  state.tail = promise;
-  return {
-    previous,
-    done: () => {
-      if (state.tail === promise) state.tail = undefined;
-      resolve();
-    },
-  };
 }

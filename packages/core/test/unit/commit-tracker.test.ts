@@ -1,4 +1,4 @@
-import { CommitTracker } from '@tasks/core';
+import { CommitTracker } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 
 const T = 'orders';

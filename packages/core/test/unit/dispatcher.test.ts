@@ -1,4 +1,5 @@
-import { Dispatcher, type InboundMessage } from '@tasks/core';
+import type { InboundMessage } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 import { type Deferred, deferred, flush, inbound, track, waitFor } from './support.js';
 
@@ -15,21 +16,32 @@ function harness(processors: number, commitInOrder = false) {
     }
     return found;
   };
+  // Every run of an id in start order: a revoked partition's message can run again.
+  const runs = new Map<string, Deferred[]>();
   const started: string[] = [];
-  const running = new Set<string>();
+  const running = new Map<string, number>();
+  let inHandler = 0;
   let maxRunning = 0;
   const dispatcher = new Dispatcher({
     processors,
     commitInOrder,
     handler: async (message: InboundMessage) => {
       const id = `${message.partition}@${message.offset}`;
+      const list = runs.get(id) ?? [];
+      runs.set(id, list);
+      const run = list.length === 0 ? gate(id) : deferred();
+      list.push(run);
       started.push(id);
-      running.add(id);
-      maxRunning = Math.max(maxRunning, running.size);
+      running.set(id, (running.get(id) ?? 0) + 1);
+      inHandler += 1;
+      maxRunning = Math.max(maxRunning, inHandler);
       try {
-        await gate(id).promise;
+        await run.promise;
       } finally {
-        running.delete(id);
+        inHandler -= 1;
+        const left = running.get(id)! - 1;
+        if (left > 0) running.set(id, left);
+        else running.delete(id);
       }
     },
   });
@@ -38,11 +50,15 @@ function harness(processors: number, commitInOrder = false) {
     dispatcher,
     started,
     running,
+    inHandler: () => inHandler,
     maxRunning: () => maxRunning,
+    /** The gates of each run of `id`, in start order. */
+    gatesFor: (id: string) => runs.get(id) ?? [],
     msg,
     dispatch: (partition: number, offset: number) => dispatcher.dispatch(msg(partition, offset)),
-    finish: (id: string) => gate(id).resolve(),
-    fail: (id: string) => gate(id).reject(new Error(`failed ${id}`)),
+    /** Finishes the latest run of `id` (or the first, before it started). */
+    finish: (id: string) => (runs.get(id)?.at(-1) ?? gate(id)).resolve(),
+    fail: (id: string) => (runs.get(id)?.at(-1) ?? gate(id)).reject(new Error(`failed ${id}`)),
     committable: (partition: number) =>
       dispatcher.tracker.pending().find((p) => p.partition === partition)?.offset,
   };
@@ -62,7 +78,7 @@ describe('Dispatcher', () => {
     for (let done = 0; done < messages.length; done++) {
       await waitFor(() => h.running.size > 0, 'a run to finish');
       // Finish the newest run first: completions come out of order.
-      const newest = [...h.running].at(-1)!;
+      const newest = [...h.running.keys()].at(-1)!;
       h.finish(newest);
       await flush();
     }
@@ -198,6 +214,75 @@ describe('Dispatcher', () => {
     expect(h.committable(0)).toBe(1);
   });
 
+  it("never lets a revoked run complete the re-assigned partition's message at the same offset", async () => {
+    const h = harness(2);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    // Re-assigned to this same dispatcher while the old run still goes: 0@0 again.
+    await h.dispatch(0, 0);
+    expect(h.started).toEqual(['0@0', '0@0']);
+    const [oldRun] = h.gatesFor('0@0');
+    oldRun!.resolve();
+    await waitFor(() => h.inHandler() === 1, 'the old run to settle');
+    await flush();
+    // The old owner's run finished: the new run of 0@0 still goes, so nothing may be committed.
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    expect(h.dispatcher.tracker.inFlight).toBe(1);
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it('never lets a revoked run that fails hold back the re-assigned partition', async () => {
+    const h = harness(2);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    await h.dispatch(0, 0);
+    h.gatesFor('0@0')[0]!.reject(new Error('old run failed'));
+    await waitFor(() => h.inHandler() === 1, 'the old run to settle');
+    // The new run of 0@0 is the one that counts: it finishes, so 0 commits up to 1.
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+    expect(h.dispatcher.tracker.inFlight).toBe(0);
+  });
+
+  it('keeps the processor of a revoked run until that run settles', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    // The revoked run still occupies the only processor: the new owner's dispatch waits.
+    const again = track(h.dispatch(0, 0));
+    await flush();
+    expect(again.settled()).toBe(false);
+    expect(h.dispatcher.inFlight).toBe(1);
+    h.gatesFor('0@0')[0]!.resolve();
+    await again.result;
+    await waitFor(() => h.started.length === 2, 'the new run to start');
+    expect(h.maxRunning()).toBe(1);
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
+  it('with commitInOrder, the re-assigned partition waits for the revoked run and commits only its own', async () => {
+    const h = harness(4, true);
+    await h.dispatch(0, 0);
+    h.dispatcher.revoke(T, 0);
+    const again = track(h.dispatch(0, 0));
+    await flush();
+    // Never two runs of one partition at once, even across a revocation.
+    expect(again.settled()).toBe(false);
+    h.gatesFor('0@0')[0]!.resolve();
+    await again.result;
+    await waitFor(() => h.started.length === 2, 'the new run to start');
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+    h.gatesFor('0@0')[1]!.resolve();
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(1);
+  });
+
   it('does not run a message whose partition was revoked while it waited for a slot', async () => {
     const h = harness(1);
     await h.dispatch(1, 0);
@@ -243,5 +328,105 @@ describe('Dispatcher', () => {
     h.finish('0@1');
     await idle.result;
     expect(h.committable(0)).toBe(2);
+  });
+
+  it('tryDispatch() starts at once while a processor is free, and says no without waiting once none is', async () => {
+    const h = harness(2);
+    const state = h.dispatcher.partition(T, 0);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 0))).toBe(true);
+    // Started synchronously: the handler already runs.
+    expect(h.started).toEqual(['0@0']);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 1), 1)).toBe(true);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 2), 2)).toBe(false);
+    expect(h.started).toEqual(['0@0', '0@1']);
+    expect(h.dispatcher.inFlight).toBe(2);
+    h.finish('0@0');
+    await waitFor(() => h.dispatcher.inFlight === 1, 'a processor to free');
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 2), 2)).toBe(true);
+    h.finish('0@1');
+    h.finish('0@2');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(3);
+  });
+
+  it('tryDispatch() lets a waiting dispatch of the same partition go first', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    const waiting = track(h.dispatch(0, 1));
+    h.finish('0@0');
+    // The processor is handed to the waiter when the run settles, before anyone else can ask.
+    await waitFor(() => waiting.settled(), 'the waiting dispatch to start');
+    const state = h.dispatcher.partition(T, 0);
+    expect(h.dispatcher.tryDispatch(state, h.msg(0, 2), 2)).toBe(false);
+    expect(h.started).toEqual(['0@0', '0@1']);
+    h.finish('0@1');
+    await h.dispatcher.idle();
+  });
+
+  it('with commitInOrder, tryDispatch() says no while its partition runs, yes for another', async () => {
+    const h = harness(4, true);
+    const p0 = h.dispatcher.partition(T, 0);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 0))).toBe(true);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 1))).toBe(false);
+    expect(h.dispatcher.tryDispatch(h.dispatcher.partition(T, 1), h.msg(1, 0))).toBe(true);
+    h.finish('0@0');
+    await waitFor(() => p0.running === 0, 'partition 0 to settle');
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 1))).toBe(true);
+    h.finish('0@1');
+    h.finish('1@0');
+    await h.dispatcher.idle();
+    expect(h.maxRunning()).toBe(2);
+  });
+
+  it('ready() resolves once tryDispatch may succeed, holding nothing; false when given up or revoked', async () => {
+    const h = harness(1);
+    const p0 = h.dispatcher.partition(T, 0);
+    const p1 = h.dispatcher.partition(T, 1);
+    await expect(h.dispatcher.ready(p0, new AbortController().signal)).resolves.toBe(true);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 0))).toBe(true);
+
+    const abandon = new AbortController();
+    const abandoned = track(h.dispatcher.ready(p0, abandon.signal));
+    const revoked = track(h.dispatcher.ready(p1, new AbortController().signal));
+    const ready = track(h.dispatcher.ready(p0, new AbortController().signal));
+    abandon.abort();
+    await expect(abandoned.result).resolves.toEqual({ ok: true, value: false });
+    await expect(h.dispatcher.ready(p0, abandon.signal)).resolves.toBe(false);
+    h.dispatcher.revoke(T, 1);
+    await expect(revoked.result).resolves.toEqual({ ok: true, value: false });
+    await flush();
+    expect(ready.settled()).toBe(false);
+
+    h.finish('0@0');
+    await expect(ready.result).resolves.toEqual({ ok: true, value: true });
+    // It held nothing: the processor is still free for whoever asks first.
+    expect(h.dispatcher.inFlight).toBe(0);
+    expect(h.dispatcher.tryDispatch(p0, h.msg(0, 1))).toBe(true);
+    h.finish('0@1');
+    await h.dispatcher.idle();
+    expect(h.committable(0)).toBe(2);
+  });
+
+  it("with commitInOrder, ready() waits for its partition's run, not for another's", async () => {
+    const h = harness(4, true);
+    const p0 = h.dispatcher.partition(T, 0);
+    const p1 = h.dispatcher.partition(T, 1);
+    h.dispatcher.tryDispatch(p0, h.msg(0, 0));
+    h.dispatcher.tryDispatch(p1, h.msg(1, 0));
+    const ready = track(h.dispatcher.ready(p0, new AbortController().signal));
+    h.finish('1@0');
+    await waitFor(() => p1.running === 0, 'partition 1 to settle');
+    await flush();
+    expect(ready.settled()).toBe(false);
+    h.finish('0@0');
+    await expect(ready.result).resolves.toEqual({ ok: true, value: true });
+  });
+
+  it('rejects processors that are not a whole number of at least 1', () => {
+    for (const processors of [0, -1, 1.5, Number.NaN]) {
+      expect(
+        () => new Dispatcher({ processors, commitInOrder: false, handler: async () => {} }),
+      ).toThrow(RangeError);
+    }
   });
 });

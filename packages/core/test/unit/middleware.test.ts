@@ -1,6 +1,5 @@
 import {
   compose,
-  composePush,
   ErrorCodes,
   type OutboundMessage,
   type PushMiddleware,
@@ -8,6 +7,7 @@ import {
   type TaskContext,
   type TaskMiddleware,
 } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 
 const ctx = { taskKey: 'order' } as TaskContext;

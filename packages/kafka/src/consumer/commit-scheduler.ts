@@ -1,4 +1,4 @@
-import type { CommitPosition, CommitTracker } from '@tasks/core';
+import type { CommitPosition, CommitTracker } from '@tasks/core/transport';
 
 export interface CommitSchedulerDeps {
   readonly tracker: CommitTracker;

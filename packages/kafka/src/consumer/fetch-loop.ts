@@ -1,14 +1,11 @@
-import type { Dispatcher, Logger } from '@tasks/core';
+import type { Logger } from '@tasks/core';
+import type { Dispatcher } from '@tasks/core/transport';
 import type { EachBatchHandler, EachBatchPayload } from 'kafkajs';
-import type { Admission } from './admission.js';
-import type { DispatchedOffsets } from './dispatched-offsets.js';
 import { HeartbeatTimer } from './heartbeat-timer.js';
 import { toInbound } from './to-inbound.js';
 
 export interface FetchLoopDeps {
   readonly dispatcher: Dispatcher;
-  readonly admission: Admission;
-  readonly dispatched: DispatchedOffsets;
   /** How often to heartbeat while batches wait on a free processor. */
   readonly heartbeatEveryMs: number;
   /** Fires when the member stops: waiting batches give up. */
@@ -72,45 +69,43 @@ export class FetchLoop {
 
   async #handOut(payload: EachBatchPayload, round: AbortSignal): Promise<void> {
     const { batch, resolveOffset, isRunning } = payload;
-    const { dispatcher, admission, dispatched, accepting, stopSignal } = this.#deps;
-    const { topic, partition } = batch;
-    const giveUp = AbortSignal.any([round, stopSignal]);
+    const { dispatcher, accepting, stopSignal } = this.#deps;
+    const { topic, partition, messages } = batch;
+    // Resolved once per batch: no key built nor map looked up per message.
+    const state = dispatcher.partition(topic, partition);
     // Revoked under this batch (a re-join while it waited): the rest is the next owner's.
-    const ownership = dispatched.ownership(topic, partition);
-    const owned = () => dispatched.ownership(topic, partition) === ownership;
+    const generation = state.generation;
+    // Only a batch that has to wait for a processor needs one signal for both ways to give up.
+    let giveUp: AbortSignal | undefined;
     // Resolving the last handed-out offset once covers every one before it
     // (kafkajs parses each resolved offset into a Long: once per batch is enough).
     let handled: string | undefined;
+    // Stop, a rebalance seen by a heartbeat, kafkajs stopping: they come from outside, so
+    // they are checked before the batch and after each wait, not per message.
+    const live = () => accepting() && isRunning() && !round.aborted;
     try {
-      for (const message of batch.messages) {
-        if (!accepting() || !isRunning() || giveUp.aborted || !owned()) return;
+      if (!live()) return;
+      for (const message of messages) {
+        // One compare, so checked per message too: a revocation can be reached from a run started here.
+        if (state.generation !== generation) return;
         const offset = Number(message.offset);
-        if (dispatched.isNew(topic, partition, offset)) {
-          // Re-check after every wake-up: `open` and `enter` must happen in one synchronous step.
-          while (!admission.open(topic, partition)) {
-            if (!(await admission.wait(topic, partition, giveUp))) return;
-          }
-          if (!accepting() || !isRunning() || !owned()) return;
-          admission.enter(topic, partition);
-          dispatched.mark(topic, partition, offset);
-          let started: boolean;
-          try {
-            started = await dispatcher.dispatch(toInbound(topic, partition, message));
-          } catch (error) {
-            admission.leave(topic, partition);
-            throw error;
-          }
-          // Dropped (its partition was revoked while it queued): the handler never frees the place.
-          if (!started) {
-            admission.leave(topic, partition);
-            return;
+        // Below the mark: handed out before a rebalance that kept the partition (re-fetched).
+        if (state.isNew(offset)) {
+          const inbound = toInbound(topic, partition, message);
+          // The hot path is a plain call; awaiting happens only when every processor is
+          // busy, and once awake the loop goes on synchronously while processors are free.
+          while (!dispatcher.tryDispatch(state, inbound, offset)) {
+            giveUp ??= AbortSignal.any([round, stopSignal]);
+            // False: given up (rebalance, stop) or revoked while it waited.
+            if (!(await dispatcher.ready(state, giveUp))) return;
+            if (!live() || state.generation !== generation) return;
           }
         }
         handled = message.offset;
       }
     } finally {
       // Never into the offset manager of a later ownership (kafkajs rebuilds it at each join).
-      if (handled !== undefined && owned()) resolveOffset(handled);
+      if (handled !== undefined && state.generation === generation) resolveOffset(handled);
     }
   }
 

@@ -1,6 +1,4 @@
 import {
-  type CommitPosition,
-  Dispatcher,
   type Logger,
   type MessageHandler,
   type ResolvedKqConf,
@@ -8,14 +6,13 @@ import {
   StateError,
   type TransportEvent,
 } from '@tasks/core';
+import { type CommitPosition, Dispatcher } from '@tasks/core/transport';
 import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics } from '../client/topics.js';
 import { isRebalanceError, toTransportError } from '../errors/map-error.js';
-import { Admission } from './admission.js';
 import { pause, reconnectDelay, unlessAborted } from './backoff.js';
 import { CommitScheduler } from './commit-scheduler.js';
 import { toConsumerConfig, toRunConfig, toSubscription } from './consumer-config.js';
-import { DispatchedOffsets } from './dispatched-offsets.js';
 import { FetchLoop } from './fetch-loop.js';
 import type { ResolvedTransportOptions } from './options.js';
 import { RebalanceHandler } from './rebalance.js';
@@ -44,8 +41,6 @@ const noop = () => {};
 export class GroupMember {
   readonly #deps: GroupMemberDeps;
   readonly #dispatcher: Dispatcher;
-  readonly #admission: Admission;
-  readonly #dispatched = new DispatchedOffsets();
   readonly #scheduler: CommitScheduler;
   readonly #rebalance: RebalanceHandler;
   readonly #stop = new AbortController();
@@ -59,11 +54,10 @@ export class GroupMember {
   constructor(deps: GroupMemberDeps) {
     this.#deps = deps;
     const { conf, handler, options } = deps;
-    this.#admission = new Admission(conf.processors, conf.commitInOrder);
     this.#dispatcher = new Dispatcher({
       processors: conf.processors,
       commitInOrder: conf.commitInOrder,
-      handler: this.#admission.wrap(handler),
+      handler,
     });
     this.#scheduler = new CommitScheduler({
       tracker: this.#dispatcher.tracker,
@@ -83,7 +77,6 @@ export class GroupMember {
     this.#rebalance = new RebalanceHandler({
       group: conf.group,
       dispatcher: this.#dispatcher,
-      dispatched: this.#dispatched,
       scheduler: this.#scheduler,
       emit: deps.emit,
     });
@@ -179,8 +172,6 @@ export class GroupMember {
     const consumer = kafka.consumer(toConsumerConfig(conf, options));
     const loop = new FetchLoop({
       dispatcher: this.#dispatcher,
-      admission: this.#admission,
-      dispatched: this.#dispatched,
       heartbeatEveryMs: Math.max(50, Math.floor(options.heartbeatIntervalMs / 2)),
       stopSignal: this.#stop.signal,
       accepting: () => this.#consumer === consumer && !this.#stopped,

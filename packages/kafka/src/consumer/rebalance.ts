@@ -1,12 +1,11 @@
-import type { Dispatcher, TransportEvent } from '@tasks/core';
+import type { TransportEvent } from '@tasks/core';
+import type { Dispatcher } from '@tasks/core/transport';
 import { Assignment, type TopicPartitions } from './assignment.js';
 import type { CommitScheduler } from './commit-scheduler.js';
-import type { DispatchedOffsets } from './dispatched-offsets.js';
 
 export interface RebalanceDeps {
   readonly group: string;
   readonly dispatcher: Dispatcher;
-  readonly dispatched: DispatchedOffsets;
   readonly scheduler: CommitScheduler;
   readonly emit: (event: TransportEvent) => void;
 }
@@ -79,12 +78,9 @@ export class RebalanceHandler {
   }
 
   #revoke(revoked: readonly TopicPartitions[]): void {
-    const { dispatcher, dispatched, emit, group } = this.#deps;
+    const { dispatcher, emit, group } = this.#deps;
     for (const { topic, partitions } of revoked) {
-      for (const partition of partitions) {
-        dispatcher.revoke(topic, partition);
-        dispatched.forget(topic, partition);
-      }
+      for (const partition of partitions) dispatcher.revoke(topic, partition);
       emit({ type: 'revoked', group, topic, partitions });
     }
   }

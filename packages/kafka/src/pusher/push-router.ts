@@ -1,11 +1,11 @@
 import {
-  composePush,
   ErrorCodes,
   type Logger,
   type OutboundMessage,
   StateError,
   TransportError,
 } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { toTransportError } from '../errors/map-error.js';
 import { ChunkBatcher } from './chunk-batcher.js';
 import { messageSize, toKafkaMessage } from './kafka-message.js';

@@ -1,10 +1,9 @@
-import { CommitTracker, Dispatcher, type InboundMessage, type TransportEvent } from '@tasks/core';
+import type { TransportEvent } from '@tasks/core';
+import { CommitTracker, Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
-import { Admission } from '../../src/consumer/admission.js';
 import { Assignment } from '../../src/consumer/assignment.js';
 import { CommitScheduler } from '../../src/consumer/commit-scheduler.js';
-import { DispatchedOffsets } from '../../src/consumer/dispatched-offsets.js';
 import { RebalanceHandler } from '../../src/consumer/rebalance.js';
 
 describe('Assignment', () => {
@@ -23,63 +22,6 @@ describe('Assignment', () => {
       { topic: 't', partitions: [0, 2] },
       { topic: 'u', partitions: [5] },
     ]);
-  });
-});
-
-describe('DispatchedOffsets', () => {
-  it('skips what was handed out in this ownership, until the partition is revoked', () => {
-    const d = new DispatchedOffsets();
-    expect(d.isNew('t', 0, 0)).toBe(true);
-    d.mark('t', 0, 4);
-    expect(d.isNew('t', 0, 3)).toBe(false);
-    expect(d.isNew('t', 0, 4)).toBe(false);
-    expect(d.isNew('t', 0, 5)).toBe(true);
-    expect(d.isNew('t', 1, 0)).toBe(true);
-    const before = d.ownership('t', 0);
-    d.forget('t', 0);
-    expect(d.isNew('t', 0, 0)).toBe(true);
-    expect(d.ownership('t', 0)).not.toBe(before);
-    expect(d.ownership('t', 1)).toBe(0);
-  });
-});
-
-describe('Admission', () => {
-  it('opens while fewer than processors runs are in flight; waits and can be abandoned', async () => {
-    const admission = new Admission(1, false);
-    const gate = createDeferred();
-    const run = admission.wrap(() => gate.promise);
-    expect(admission.open('t', 0)).toBe(true);
-    admission.enter('t', 0);
-    const running = run({ topic: 't', partition: 0 } as InboundMessage);
-    expect(admission.open('t', 1)).toBe(false);
-
-    const abandon = new AbortController();
-    const abandoned = admission.wait('t', 1, abandon.signal);
-    abandon.abort();
-    await expect(abandoned).resolves.toBe(false);
-
-    const admitted = admission.wait('t', 1, new AbortController().signal);
-    gate.resolve();
-    await running;
-    await expect(admitted).resolves.toBe(true);
-    expect(admission.running).toBe(0);
-  });
-
-  it('with commitInOrder keeps one run per partition', () => {
-    const admission = new Admission(8, true);
-    admission.enter('t', 0);
-    expect(admission.open('t', 0)).toBe(false);
-    expect(admission.open('t', 1)).toBe(true);
-  });
-
-  it('a rejected run frees its place too', async () => {
-    const admission = new Admission(1, false);
-    admission.enter('t', 0);
-    const run = admission.wrap(async () => {
-      throw new Error('stopping');
-    });
-    await expect(run({ topic: 't', partition: 0 } as InboundMessage)).rejects.toThrow('stopping');
-    expect(admission.open('t', 0)).toBe(true);
   });
 });
 
@@ -186,7 +128,6 @@ describe('RebalanceHandler', () => {
       commitInOrder: false,
       handler: async () => {},
     });
-    const dispatched = new DispatchedOffsets();
     const scheduler = new CommitScheduler({
       tracker: dispatcher.tracker,
       intervalMs: 60_000,
@@ -200,11 +141,10 @@ describe('RebalanceHandler', () => {
     const handler = new RebalanceHandler({
       group: 'g',
       dispatcher,
-      dispatched,
       scheduler,
       emit: (e) => events.push(e),
     });
-    return { events, sent, dispatcher, dispatched, handler, scheduler };
+    return { events, sent, dispatcher, handler, scheduler };
   }
 
   it('announces assigned partitions only after a fetch started after the join completes', () => {
@@ -219,16 +159,16 @@ describe('RebalanceHandler', () => {
   });
 
   it('revokes at the join what went away: no longer tracked, no longer deduplicated', () => {
-    const { events, handler, dispatcher, dispatched } = setup();
+    const { events, handler, dispatcher } = setup();
     handler.onJoin({ t: [0, 1] });
     handler.onFetchStart(1);
     handler.onFetch(1);
     dispatcher.tracker.begin('t', 1, 0);
-    dispatched.mark('t', 1, 0);
+    expect(dispatcher.partition('t', 1).isNew(0)).toBe(false);
     handler.onJoin({ t: [0] });
     expect(events.at(-1)).toEqual({ type: 'revoked', group: 'g', topic: 't', partitions: [1] });
     expect(dispatcher.tracker.inFlight).toBe(0);
-    expect(dispatched.isNew('t', 1, 0)).toBe(true);
+    expect(dispatcher.partition('t', 1).isNew(0)).toBe(true);
   });
 
   it('commits what finished when kafkajs starts re-joining, while the partitions are still ours', async () => {

@@ -1,9 +1,8 @@
-import { Dispatcher, type InboundMessage, silentLogger } from '@tasks/core';
+import { type InboundMessage, silentLogger } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
 import kafkajs, { type EachBatchPayload, type KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { Admission } from '../../src/consumer/admission.js';
-import { DispatchedOffsets } from '../../src/consumer/dispatched-offsets.js';
 import { FetchLoop } from '../../src/consumer/fetch-loop.js';
 
 function message(offset: number): KafkaMessage {
@@ -20,7 +19,6 @@ function message(offset: number): KafkaMessage {
 interface Harness {
   readonly loop: FetchLoop;
   readonly dispatcher: Dispatcher;
-  readonly dispatched: DispatchedOffsets;
   readonly handled: InboundMessage[];
   readonly stop: AbortController;
   payload(
@@ -34,21 +32,17 @@ function setup(
   handle: (m: InboundMessage) => Promise<void> = async () => {},
 ): Harness {
   const handled: InboundMessage[] = [];
-  const admission = new Admission(processors, false);
   const dispatcher = new Dispatcher({
     processors,
     commitInOrder: false,
-    handler: admission.wrap(async (m) => {
+    handler: async (m) => {
       handled.push(m);
       await handle(m);
-    }),
+    },
   });
   const stop = new AbortController();
-  const dispatched = new DispatchedOffsets();
   const loop = new FetchLoop({
     dispatcher,
-    admission,
-    dispatched,
     heartbeatEveryMs: 5,
     stopSignal: stop.signal,
     accepting: () => !stop.signal.aborted,
@@ -57,7 +51,6 @@ function setup(
   return {
     loop,
     dispatcher,
-    dispatched,
     handled,
     stop,
     payload(offsets, heartbeat = async () => {}) {
@@ -157,11 +150,10 @@ describe('FetchLoop (kafkajs eachBatch)', () => {
     await waitFor(() => h.handled.length === 2);
     // What RebalanceHandler does for a revoked partition at GROUP_JOIN.
     h.dispatcher.revoke('t', 0);
-    h.dispatched.forget('t', 0);
     second.resolve();
     await batch;
-    // The batch handed out all it would: every dispatch is synchronous up to the handler.
-    await h.loop.idle();
+    // Both processors are free again (1 settled, 0 still runs): 2 would have started by now.
+    await waitFor(() => h.dispatcher.inFlight === 1);
     // Offset 2 belongs to the next owner: running it here would start a fresh
     // ledger and commit t[0]@3 while offset 0 is still running.
     expect(h.handled.map((m) => m.offset)).toEqual(['0', '1']);
@@ -171,6 +163,25 @@ describe('FetchLoop (kafkajs eachBatch)', () => {
     expect(payload.resolved).toEqual([]);
     first.resolve();
     await h.dispatcher.idle();
+    expect(h.dispatcher.tracker.pending()).toEqual([]);
+  });
+
+  it('hands out nothing more once its partition is revoked between two messages', async () => {
+    // The revocation lands after message 1 started and before the loop moves on
+    // (here: from inside the run, the narrowest gap there is).
+    const first = createDeferred();
+    const h = setup(1, async (m) => {
+      if (m.offset === '0') await first.promise;
+      if (m.offset === '1') h.dispatcher.revoke('t', 0);
+    });
+    const payload = h.payload([0, 1, 2]);
+    const batch = h.loop.eachBatch(payload);
+    await waitFor(() => h.handled.length === 1);
+    first.resolve();
+    await batch;
+    await h.dispatcher.idle();
+    expect(h.handled.map((m) => m.offset)).toEqual(['0', '1']);
+    expect(payload.resolved).toEqual([]);
     expect(h.dispatcher.tracker.pending()).toEqual([]);
   });
 });

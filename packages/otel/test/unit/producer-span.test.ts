@@ -1,5 +1,6 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { composePush, type OutboundMessage } from '@tasks/core';
+import type { OutboundMessage } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { createProducerSpanMiddleware } from '@tasks/otel';
 import { describe, expect, it } from 'vitest';
 import { inbound, memoryTracing, taskContext } from '../support/helpers.js';

@@ -1,5 +1,4 @@
 import {
-  Dispatcher,
   ErrorCodes,
   type InboundMessage,
   type MessageHandler,
@@ -9,6 +8,7 @@ import {
   type TransportEvent,
   toError,
 } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import type { ConsumerGroup, GroupMemberHandle, PartitionStart } from '../broker/consumer-group.js';
 import type { FakeTopic } from '../broker/topic.js';
 import { PartitionFetcher } from './partition-fetcher.js';

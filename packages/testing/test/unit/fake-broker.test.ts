@@ -1,11 +1,11 @@
 import {
   ConfigError,
-  composePush,
   ErrorCodes,
   isTasksError,
   type PushMiddleware,
   TransportError,
 } from '@tasks/core';
+import { composePush } from '@tasks/core/transport';
 import { FakeBroker, partitionForKey, waitFor } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
 import { confFor, recorder } from './support.js';

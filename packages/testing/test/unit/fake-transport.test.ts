@@ -1,12 +1,12 @@
 import { setImmediate } from 'node:timers/promises';
 import {
   ConfigError,
-  Dispatcher,
   ErrorCodes,
   type InboundMessage,
   StateError,
   type TransportEvent,
 } from '@tasks/core';
+import { Dispatcher } from '@tasks/core/transport';
 import { createDeferred, FakeBroker, waitFor } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
 import { confFor, recorder } from './support.js';

@@ -1,0 +1,14 @@
+// `@tasks/core/transport`: the machinery a transport or pusher author builds
+// on. Task authors need none of it; the root entry keeps their API.
+export { type CommitPosition, CommitTracker } from './commit-tracker.js';
+export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
+export { PartitionState } from './partition-state.js';
+export { composePush, type OutboundMessage, type PushMiddleware } from './push.js';
+export type {
+  InboundMessage,
+  MessageHandler,
+  MessageHeaders,
+  Transport,
+  TransportEvent,
+  TransportListener,
+} from './types.js';
