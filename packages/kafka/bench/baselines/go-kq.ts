@@ -1,0 +1,72 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { BenchError } from '../lib/bench-error.ts';
+import { uniqueName } from '../lib/kafka.ts';
+
+const run = promisify(execFile);
+const source = fileURLToPath(new URL('../go/', import.meta.url));
+const cacheDir = fileURLToPath(
+  new URL('../../../../node_modules/.cache/tasks-bench/', import.meta.url),
+);
+
+/**
+ * Builds the Go kq-style consumer (`bench/go`) with `go build`, once per
+ * source and Go version: the binary is cached under node_modules/.cache.
+ * Returns undefined (and the reason) when Go is not installed.
+ */
+export function buildGoConsumer(log: (line: string) => void): string | undefined {
+  let goVersion: string;
+  try {
+    goVersion = execFileSync('go', ['version'], { encoding: 'utf8' });
+  } catch {
+    log('go: not installed, the Go baseline is skipped');
+    return undefined;
+  }
+  const hash = createHash('sha256').update(goVersion);
+  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(`${source}${file}`));
+  const binary = `${cacheDir}kqconsumer-${hash.digest('hex').slice(0, 12)}`;
+  if (existsSync(binary)) return binary;
+  mkdirSync(cacheDir, { recursive: true });
+  log('go: building the kq consumer (kafka-go from the Go module proxy; cached afterwards)');
+  execFileSync('go', ['build', '-o', binary, '.'], {
+    cwd: source,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return binary;
+}
+
+export interface GoRun {
+  readonly binary: string;
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly messages: number;
+  readonly ioMs: number;
+  readonly consumers: number;
+  readonly processors: number;
+  readonly maxWaitMs: number;
+}
+
+/** One run of the Go consumer over the topic; resolves with its msg/s. */
+export async function goKq(options: GoRun): Promise<number> {
+  const { stdout } = await run(
+    options.binary,
+    [
+      `-brokers=${options.brokers.join(',')}`,
+      `-topic=${options.topic}`,
+      `-group=${uniqueName('bench-go-kq')}`,
+      `-count=${options.messages}`,
+      `-consumers=${options.consumers}`,
+      `-processors=${options.processors}`,
+      `-max-wait=${options.maxWaitMs}ms`,
+      `-io=${options.ioMs}ms`,
+    ],
+    { timeout: 300_000 },
+  );
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  const parsed = JSON.parse(line) as { perSecond?: unknown };
+  if (typeof parsed.perSecond !== 'number') throw new BenchError(`go: unexpected output ${line}`);
+  return parsed.perSecond;
+}
