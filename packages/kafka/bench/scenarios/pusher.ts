@@ -1,5 +1,5 @@
 import { silentLogger } from '@tasks/core';
-import { TaskPusher } from '@tasks/kafka';
+import { kafkaPusherDefaults, TaskPusher } from '@tasks/kafka';
 import { createTopic, kafkaClient, recordBytes, uniqueName } from '../lib/kafka.ts';
 import { fromSpread, type ScenarioResult, target } from '../lib/result.ts';
 import { alternate } from '../lib/rounds.ts';
@@ -74,6 +74,19 @@ export async function pusher(
     ctx.log,
   );
 
+  const rawLatencies: number[] = [];
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: [{ key: 'warm-up', value }] });
+    for (let i = 0; i < singles; i++) {
+      const started = performance.now();
+      await producer.send({ topic, acks: -1, messages: [{ key: `raw-${i}`, value }] });
+      rawLatencies.push(performance.now() - started);
+    }
+  } finally {
+    await producer.disconnect();
+  }
   const p = new TaskPusher({ brokers: ctx.brokers, route: { bench: topic }, logger: silentLogger });
   const latencies: number[] = [];
   try {
@@ -92,10 +105,22 @@ export async function pusher(
   return {
     scenario: 'pusher',
     description: 'TaskPusher msgs/s under load vs raw producer.send batches; one awaited pushTask',
-    settings: { messages, recordBytes, rawBatch, acks: -1, singlePushes: singles },
+    settings: {
+      messages,
+      recordBytes,
+      rawBatch,
+      acks: -1,
+      singlePushes: singles,
+      linger: `pusher default (flushIntervalMs ${kafkaPusherDefaults.flushIntervalMs})`,
+    },
     figures: [
       fromSpread(`raw producer.send, ${rawBatch}-record batches`, r.raw!),
       fromSpread('TaskPusher, every push at once', r.tasks!),
+      {
+        label: 'awaited single raw producer.send p50 (the floor)',
+        value: round(percentile(rawLatencies, 50), 2),
+        unit: 'ms',
+      },
       { label: 'awaited single pushTask p50', value: round(p50, 2), unit: 'ms' },
       {
         label: 'awaited single pushTask p99',
