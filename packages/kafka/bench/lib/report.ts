@@ -15,6 +15,8 @@ export interface Report {
   readonly loadAverageAtEnd: readonly number[];
   readonly conditions: string;
   readonly broker: BrokerInfo;
+  /** How the Go baseline's binary came to be: cached, built in this run, or skipped. */
+  readonly goBaseline: string;
   readonly results: readonly ScenarioResult[];
 }
 
@@ -61,6 +63,8 @@ export function markdown(report: Report): string {
     `Load average at start ${(m.loadAverageAtStart as number[]).join(' ')}, at end ${report.loadAverageAtEnd.join(' ')}. ${report.conditions}`,
     '',
     brokerLine(report.broker),
+    '',
+    `Go kq baseline: ${report.goBaseline}.`,
     '',
     '| scenario | figure | median | spread |',
     '| --- | --- | --- | --- |',
