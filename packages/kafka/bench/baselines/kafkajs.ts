@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { partitions, uniqueName } from '../lib/kafka.ts';
-import { Meter } from '../lib/meter.ts';
+import { Meter, type Rate } from '../lib/meter.ts';
 
 export interface RawRun {
   readonly kafka: Kafka;
@@ -19,7 +19,7 @@ const timeoutMs = 300_000;
  * partition concurrently, offsets resolved per message and committed by
  * kafkajs's auto-commit.
  */
-export async function rawEachBatch(run: RawRun): Promise<number> {
+export async function rawEachBatch(run: RawRun): Promise<Rate> {
   const consumer = run.kafka.consumer({
     groupId: uniqueName('bench-each-batch'),
     maxWaitTimeInMs: run.maxWaitMs,
@@ -40,14 +40,14 @@ export async function rawEachBatch(run: RawRun): Promise<number> {
     },
   });
   try {
-    return await meter.perSecond(timeoutMs);
+    return await meter.rate(timeoutMs);
   } finally {
     await consumer.disconnect();
   }
 }
 
 /** The loop most users write: `eachMessage`, every partition concurrently, auto-commit. */
-export async function rawEachMessage(run: RawRun): Promise<number> {
+export async function rawEachMessage(run: RawRun): Promise<Rate> {
   const consumer = run.kafka.consumer({
     groupId: uniqueName('bench-each-message'),
     maxWaitTimeInMs: run.maxWaitMs,
@@ -63,7 +63,7 @@ export async function rawEachMessage(run: RawRun): Promise<number> {
     },
   });
   try {
-    return await meter.perSecond(timeoutMs);
+    return await meter.rate(timeoutMs);
   } finally {
     await consumer.disconnect();
   }

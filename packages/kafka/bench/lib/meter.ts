@@ -1,9 +1,21 @@
 import { BenchError } from './bench-error.ts';
 
-/** Counts runs and measures the time from the first to the last one. */
+/**
+ * A throughput two ways: by the wall clock, and per second of CPU time this
+ * process spent (all its threads). On a machine shared with other work the
+ * second stays put while the first moves with the load.
+ */
+export interface Rate {
+  readonly perSecond: number;
+  readonly perCpuSecond: number;
+}
+
+/** Counts runs and measures the time (wall and CPU) from the first to the last one. */
 export class Meter {
   #first = 0;
   #last = 0;
+  #cpuFirst: NodeJS.CpuUsage | undefined;
+  #cpuSpent = 0;
   #count = 0;
   readonly #target: number;
   readonly #done = Promise.withResolvers<void>();
@@ -18,14 +30,21 @@ export class Meter {
 
   tick(): void {
     const now = performance.now();
-    if (this.#count === 0) this.#first = now;
+    if (this.#count === 0) {
+      this.#first = now;
+      this.#cpuFirst = process.cpuUsage();
+    }
     this.#count += 1;
     this.#last = now;
-    if (this.#count === this.#target) this.#done.resolve();
+    if (this.#count === this.#target) {
+      const cpu = process.cpuUsage(this.#cpuFirst);
+      this.#cpuSpent = (cpu.user + cpu.system) / 1e6;
+      this.#done.resolve();
+    }
   }
 
-  /** Resolves with messages per second once `target` runs were counted. */
-  async perSecond(timeoutMs: number): Promise<number> {
+  /** Resolves with the rates once `target` runs were counted. */
+  async rate(timeoutMs: number): Promise<Rate> {
     const timer = setTimeout(
       () =>
         this.#done.reject(
@@ -38,6 +57,10 @@ export class Meter {
     } finally {
       clearTimeout(timer);
     }
-    return ((this.#count - 1) / (this.#last - this.#first)) * 1000;
+    const intervals = this.#count - 1;
+    return {
+      perSecond: (intervals / (this.#last - this.#first)) * 1000,
+      perCpuSecond: intervals / this.#cpuSpent,
+    };
   }
 }

@@ -21,7 +21,7 @@ export interface Report {
 }
 
 function formatValue(value: number, unit: string): string {
-  const text = unit === 'msg/s' ? Math.round(value).toLocaleString('en-US') : String(value);
+  const text = unit.startsWith('msg/') ? Math.round(value).toLocaleString('en-US') : String(value);
   return `${text} ${unit}`;
 }
 

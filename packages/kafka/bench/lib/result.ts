@@ -1,3 +1,4 @@
+import type { Rounds } from './rounds.ts';
 import type { Spread } from './stats.ts';
 
 /** A target a scenario checks: the measured value against a bound. */
@@ -47,4 +48,11 @@ export interface ScenarioResult {
 
 export function fromSpread(label: string, s: Spread, unit = 'msg/s'): Figure {
   return { label, value: s.median, unit, spread: s };
+}
+
+/** A contender's wall-clock figure and, for one in this process, its figure per CPU-second. */
+export function fromRounds(label: string, rounds: Rounds, name: string): Figure[] {
+  const cpu = rounds.cpu(name);
+  const wall = fromSpread(label, rounds.wall(name));
+  return cpu ? [wall, fromSpread(`${label}, per CPU-second`, cpu, 'msg/cpu-s')] : [wall];
 }

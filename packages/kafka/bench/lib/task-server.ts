@@ -12,7 +12,7 @@ import {
 } from '@tasks/core';
 import { KafkaTransport } from '@tasks/kafka';
 import { uniqueName } from './kafka.ts';
-import { Meter } from './meter.ts';
+import { Meter, type Rate } from './meter.ts';
 
 /** Conf fields a scenario sets; the rest are kq's defaults (`kqConfDefaults`). */
 export type ConsumerSettings = Partial<
@@ -33,7 +33,7 @@ export interface TasksRun {
 }
 
 /** The same work through a `TaskServer` on `KafkaTransport`; resolves with msg/s. */
-export async function tasksOnKafka(run: TasksRun): Promise<number> {
+export async function tasksOnKafka(run: TasksRun): Promise<Rate> {
   const meter = new Meter(run.messages);
   const ioMs = run.ioMs;
   const serverCtx = newTaskServerCtx(
@@ -68,7 +68,7 @@ export async function tasksOnKafka(run: TasksRun): Promise<number> {
   });
   await server.start();
   try {
-    return await meter.perSecond(300_000);
+    return await meter.rate(300_000);
   } finally {
     await server.stop();
   }

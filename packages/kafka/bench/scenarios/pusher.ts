@@ -114,8 +114,8 @@ export async function pusher(
       linger: `pusher default (flushIntervalMs ${kafkaPusherDefaults.flushIntervalMs})`,
     },
     figures: [
-      fromSpread(`raw producer.send, ${rawBatch}-record batches`, r.raw!),
-      fromSpread('TaskPusher, every push at once', r.tasks!),
+      fromSpread(`raw producer.send, ${rawBatch}-record batches`, r.wall('raw')),
+      fromSpread('TaskPusher, every push at once', r.wall('tasks')),
       {
         label: 'awaited single raw producer.send p50 (the floor)',
         value: round(percentile(rawLatencies, 50), 2),
@@ -134,7 +134,7 @@ export async function pusher(
       target(
         'push-throughput',
         'TaskPusher / raw producer.send batches (batching kept under load)',
-        r.tasks!.median / r.raw!.median,
+        r.ratio('tasks', 'raw', 'wall'),
         '>=',
         0.5,
       ),
