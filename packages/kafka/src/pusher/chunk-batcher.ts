@@ -1,7 +1,11 @@
 export interface ChunkBatcherOptions<T> {
   /** Bytes gathered before a batch is sent (a bigger item goes out alone). */
   readonly chunkSize: number;
-  /** Longest an item waits for its batch to fill; 0 sends on the next turn of the event loop. */
+  /**
+   * The linger (Kafka's `linger.ms`): how long the first item of a batch
+   * waits for company while the sender is idle; 0 sends on the next turn of
+   * the event loop. While a batch is in flight, items keep gathering instead.
+   */
   readonly flushIntervalMs: number;
   readonly sizeOf: (item: T) => number;
   /** Sends one batch; its promise settles every item in it. */
@@ -15,15 +19,21 @@ interface Entry<T> {
 }
 
 /**
- * go-queue's `ChunkExecutor`, with results: items gather until `chunkSize`
- * bytes or `flushIntervalMs`, then go out as one batch. Batches are sent one
- * at a time, in order. Each `add` settles when its batch was sent or failed.
+ * go-queue's `ChunkExecutor`, with results and a linger: items gather until
+ * `chunkSize` bytes, or until the first of them has waited `flushIntervalMs`
+ * and no batch is in flight, then go out as one batch. A batch that comes due
+ * while another is being sent waits for it and takes everything gathered
+ * meanwhile, so a short linger answers a lone push at once without cutting a
+ * busy stream into small batches. Batches are sent one at a time, in order.
+ * Each `add` settles when its batch was sent or failed.
  */
 export class ChunkBatcher<T> {
   readonly #options: ChunkBatcherOptions<T>;
   #buffer: Entry<T>[] = [];
   #bytes = 0;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** The buffer's linger is over: it goes out as soon as the sender is free. */
+  #due = false;
   readonly #ready: Entry<T>[][] = [];
   #sending = false;
   #idleWaiters: Array<() => void> = [];
@@ -60,7 +70,8 @@ export class ChunkBatcher<T> {
     if (this.#timer !== undefined) return;
     const fire = () => {
       this.#timer = undefined;
-      this.#cut();
+      if (this.#sending) this.#due = true;
+      else this.#cut();
     };
     if (this.#options.flushIntervalMs === 0) this.#timer = setImmediate(fire);
     else this.#timer = setTimeout(fire, this.#options.flushIntervalMs);
@@ -75,6 +86,7 @@ export class ChunkBatcher<T> {
 
   #cut(): void {
     this.#disarm();
+    this.#due = false;
     if (this.#buffer.length === 0) return;
     this.#ready.push(this.#buffer);
     this.#buffer = [];
@@ -84,6 +96,10 @@ export class ChunkBatcher<T> {
 
   #pump(): void {
     if (this.#sending) return;
+    if (this.#ready.length === 0 && this.#due) {
+      this.#cut();
+      return;
+    }
     const batch = this.#ready.shift();
     if (!batch) {
       for (const wake of this.#idleWaiters.splice(0)) wake();

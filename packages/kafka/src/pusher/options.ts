@@ -28,7 +28,13 @@ export interface PusherOptions extends KafkaClientOptions {
   readonly password?: string;
   /** Bytes gathered before a batch is sent (go-queue's chunk size). Default 1,000,000. */
   readonly chunkSize?: number;
-  /** Longest a message waits for its batch to fill. Default 1000 ms; 0 sends on the next tick. */
+  /**
+   * The linger, like Kafka's `linger.ms`: how long a message waits for its
+   * batch to fill while no batch is in flight. Default 0: what was pushed in
+   * the same turn of the event loop goes out on the next one. Under load
+   * batches still fill: what arrives while one is being sent goes out
+   * together in the next. A few ms more trades latency for fuller batches.
+   */
   readonly flushIntervalMs?: number;
   /** Wraps every push (tracing adds a PRODUCER span here), outermost first. */
   readonly middleware?: readonly PushMiddleware[];
@@ -41,7 +47,7 @@ export interface PusherOptions extends KafkaClientOptions {
 /** The defaults of `PusherOptions`. */
 export const kafkaPusherDefaults = {
   chunkSize: 1_000_000,
-  flushIntervalMs: 1_000,
+  flushIntervalMs: 0,
   acks: -1,
 } as const;
 

@@ -125,4 +125,61 @@ describe('ChunkBatcher', () => {
     release();
     await c;
   });
+
+  it('lingers while a batch is in flight: what gathers meanwhile goes out as one batch', async () => {
+    const sent: string[][] = [];
+    const releases: Array<() => void> = [];
+    const b = new ChunkBatcher<string>({
+      chunkSize: 1000,
+      flushIntervalMs: 5,
+      sizeOf: (item) => item.length,
+      send: (items) => {
+        sent.push([...items]);
+        return new Promise<void>((resolve) => releases.push(resolve));
+      },
+    });
+    const first = b.add('a');
+    await vi.advanceTimersByTimeAsync(5);
+    expect(sent).toEqual([['a']]);
+    // The producer is busy: later items wait past their linger, gathering.
+    const later = [b.add('b')];
+    await vi.advanceTimersByTimeAsync(5);
+    later.push(b.add('c'));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(sent).toEqual([['a']]);
+    releases.shift()!();
+    await first;
+    // Their linger is over: they go out at once, together.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sent).toEqual([['a'], ['b', 'c']]);
+    releases.shift()!();
+    await Promise.all(later);
+  });
+
+  it('an item that arrives after a send ends still lingers for company', async () => {
+    const sent: string[][] = [];
+    const b = new ChunkBatcher<string>({
+      chunkSize: 1000,
+      flushIntervalMs: 5,
+      sizeOf: (item) => item.length,
+      send: async (items) => {
+        sent.push([...items]);
+      },
+    });
+    await Promise.all([b.add('a'), vi.advanceTimersByTimeAsync(5)]);
+    const next = b.add('b');
+    await vi.advanceTimersByTimeAsync(4);
+    expect(sent).toEqual([['a']]);
+    const third = b.add('c');
+    await vi.advanceTimersByTimeAsync(1);
+    await Promise.all([next, third]);
+    expect(sent).toEqual([['a'], ['b', 'c']]);
+  });
+});
+
+describe('kafkaPusherDefaults', () => {
+  it('lingers for the turn of the event loop, not a 1 s flush window', async () => {
+    const { kafkaPusherDefaults } = await import('../../src/index.js');
+    expect(kafkaPusherDefaults.flushIntervalMs).toBe(0);
+  });
 });

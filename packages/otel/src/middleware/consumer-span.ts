@@ -54,10 +54,16 @@ function consumerAttributes(ctx: TaskContext): Attributes {
  * The CONSUMER span middleware over a tracer lookup and a propagator. One
  * span `process <topic>` per run, child of the trace context the message
  * carried; a retry links to the first attempt's span.
+ *
+ * `sampleRoots: false` says the sampler never samples a trace that starts
+ * here (go-zero's `sampler: 0` under a parent-based sampler): a run whose
+ * message carries no trace context then calls straight through, with no span,
+ * no context switch and no attributes. Messages with a parent still follow it.
  */
 export function consumerSpanMiddleware(
   lookup: TracerLookup,
   propagator: Propagate,
+  sampleRoots = true,
 ): TaskMiddleware {
   // Keyed by the transport's message, which is the same object on every attempt.
   const firstAttempts = new WeakMap<InboundMessage, SpanContext>();
@@ -79,7 +85,8 @@ export function consumerSpanMiddleware(
         { kind: SpanKind.CONSUMER, attributes: consumerAttributes(ctx), links },
         parent,
       );
-      if (ctx.attempt === 1 || !firstAttempts.has(ctx.message)) {
+      // A retry links to a first attempt only if that one was recorded.
+      if (span.isRecording() && (ctx.attempt === 1 || !firstAttempts.has(ctx.message))) {
         firstAttempts.set(ctx.message, span.spanContext());
       }
       return { span, active: trace.setSpan(parent, span) };
@@ -88,7 +95,12 @@ export function consumerSpanMiddleware(
     }
   };
 
-  return async (ctx, next) => {
+  // Not async: core's compose turns a synchronous throw into a rejection, and
+  // `start` never throws, so the unsampled path adds no promise of its own.
+  return (ctx, next) => {
+    if (!sampleRoots && ctx.trace.source === 'none' && ctx.trace.fields.baggage === undefined) {
+      return next();
+    }
     const started = start(ctx);
     if (!started) return next();
     return runInSpan(started.span, started.active, next);

@@ -182,7 +182,8 @@ export async function setupTracing(
     enabled: true,
     config: resolved,
     tracerProvider: provider,
-    middleware: consumerSpanMiddleware(live, propagator),
+    // At sampler 0 no trace starts here: runs without a parent skip the span.
+    middleware: consumerSpanMiddleware(live, propagator, resolved.sampler > 0),
     pushMiddleware: producerSpanMiddleware(live, propagator),
     forceFlush,
     shutdown,

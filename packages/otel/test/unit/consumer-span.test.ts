@@ -190,6 +190,15 @@ describe('consumer span middleware', () => {
     expect((await spans()).map((s) => s.spanContext().traceId)).toEqual([remoteTraceId]);
   });
 
+  it('with sampler 0, a run whose message carries no trace starts no span at all', async () => {
+    const { tracing } = await memoryTracing({ sampler: 0 });
+    let active: unknown = 'unset';
+    await tracing.middleware(taskContext(), async () => {
+      active = trace.getActiveSpan();
+    });
+    expect(active).toBeUndefined();
+  });
+
   it('just calls through when disabled', async () => {
     const { tracing, spans } = await memoryTracing({ disabled: true });
     expect(tracing.enabled).toBe(false);

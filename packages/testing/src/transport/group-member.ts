@@ -47,10 +47,12 @@ export class GroupMember implements GroupMemberHandle {
     this.#options = options;
     this.memberId = options.memberId;
     this.topic = options.topic.name;
+    // Only a member that commits after every run needs to hear when one ends.
+    const commitPerRun = options.autoCommit && options.commitIntervalMs <= 0;
     this.#dispatcher = new Dispatcher({
       processors: options.conf.processors,
       commitInOrder: options.conf.commitInOrder,
-      handler: (message) => this.#run(message),
+      handler: commitPerRun ? (message) => this.#run(message) : options.handler,
     });
   }
 
@@ -89,7 +91,7 @@ export class GroupMember implements GroupMemberHandle {
           partition,
           log,
           from,
-          dispatch: (message) => this.#dispatcher.dispatch(message),
+          dispatch: (message) => this.#dispatch(message),
           onError: (error) => this.#report(error),
         }),
       );
@@ -181,6 +183,18 @@ export class GroupMember implements GroupMemberHandle {
     }
     this.#fetchers.clear();
     return this.#options.group.leave(this.memberId);
+  }
+
+  /**
+   * Dispatches; `undefined` when the run started on the spot (a processor was
+   * free), so the fetch loop goes on without a turn of the microtask queue.
+   * The dispatcher counts a run in flight synchronously only when it started
+   * it synchronously; otherwise the fetch loop waits on the promise.
+   */
+  #dispatch(message: InboundMessage): Promise<boolean> | undefined {
+    const before = this.#dispatcher.inFlight;
+    const started = this.#dispatcher.dispatch(message);
+    return this.#dispatcher.inFlight > before ? undefined : started;
   }
 
   async #run(message: InboundMessage): Promise<void> {

@@ -12,8 +12,11 @@ export interface PartitionFetcherOptions {
   readonly log: PartitionLog;
   /** The first offset to fetch. */
   readonly from: number;
-  /** Hands a message on; the returned promise is the backpressure. */
-  readonly dispatch: (message: InboundMessage) => Promise<unknown>;
+  /**
+   * Hands a message on. A promise is the backpressure: the loop waits for it.
+   * `undefined` says the run already started, and the loop goes on at once.
+   */
+  readonly dispatch: (message: InboundMessage) => Promise<unknown> | undefined;
   readonly onError: (error: unknown) => void;
 }
 
@@ -63,7 +66,8 @@ export class PartitionFetcher {
         await log.waitForAppend(this.#next, signal);
         continue;
       }
-      await dispatch(toInboundMessage(topic, partition, record));
+      const wait = dispatch(toInboundMessage(topic, partition, record));
+      if (wait !== undefined) await wait;
       this.#next += 1;
       burst += 1;
       if (burst >= BURST) {

@@ -277,3 +277,22 @@ describe('Dispatcher (core) with revocation', () => {
     expect(dispatcher.tracker.pending()).toEqual([]);
   });
 });
+
+describe('FakeTransport backpressure', () => {
+  it('stops fetching while every processor is busy: a stop runs only what was already let in', async () => {
+    const broker = setup();
+    for (let i = 0; i < 10; i++) await broker.produce('t', { value: `m${i}` });
+    const gate = createDeferred<void>();
+    const rec = recorder(() => gate.promise);
+    const transport = broker.transport();
+    transport.subscribe(confFor(broker, 't', 'g', { processors: 1 }), rec.handler);
+    await transport.start();
+    await waitFor(() => rec.received.length === 1);
+    const stopped = transport.stop();
+    gate.resolve();
+    await stopped;
+    // The run in flight, and at most the one message the loop was waiting to hand over.
+    expect(rec.received.length).toBeLessThanOrEqual(2);
+    expect(rec.values().slice(0, 1)).toEqual(['m0']);
+  });
+});

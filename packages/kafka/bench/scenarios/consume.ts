@@ -1,0 +1,175 @@
+import { kqConfDefaults } from '@tasks/core';
+import { goKq } from '../baselines/go-kq.ts';
+import { rawEachBatch, rawEachMessage } from '../baselines/kafkajs.ts';
+import { kafkaClient, partitions, produceBacklog, recordBytes, uniqueName } from '../lib/kafka.ts';
+import { fromRounds, fromSpread, type ScenarioResult, target } from '../lib/result.ts';
+import { alternate, type Contender } from '../lib/rounds.ts';
+import { round } from '../lib/stats.ts';
+import { tasksOnKafka, tunedSettings } from '../lib/task-server.ts';
+
+export interface ConsumeContext {
+  readonly brokers: readonly string[];
+  readonly rounds: number;
+  /** The Go kq consumer's binary; undefined when Go is missing. */
+  readonly goBinary: string | undefined;
+  readonly log: (line: string) => void;
+}
+
+/** The worker's default conf: kq's defaults (consumers 8, processors 8, maxWaitMs 1000). */
+const workerDefaults = {
+  processors: kqConfDefaults.processors,
+  consumers: kqConfDefaults.consumers,
+  maxWaitMs: kqConfDefaults.maxWaitMs,
+} as const;
+
+/**
+ * No-op tasks: the runtime's own cost per message. The tuned one-process
+ * server against raw kafkajs `eachBatch` and `eachMessage`, and the server
+ * with the worker's defaults against the Go kq consumer with kq's defaults.
+ */
+export async function noop(ctx: ConsumeContext, messages: number): Promise<ScenarioResult> {
+  const kafka = kafkaClient(ctx.brokers);
+  const topic = uniqueName('bench-noop');
+  ctx.log(`noop: producing ${messages} records to ${topic}`);
+  await produceBacklog(kafka, topic, messages);
+  const raw = { kafka, topic, messages, ioMs: 0, maxWaitMs: tunedSettings.maxWaitMs };
+  const contenders: Contender[] = [
+    { name: 'eachBatch', run: () => rawEachBatch(raw) },
+    { name: 'eachMessage', run: () => rawEachMessage(raw) },
+    {
+      name: 'tasksTuned',
+      run: () =>
+        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: tunedSettings }),
+    },
+    {
+      name: 'tasksDefaults',
+      run: () =>
+        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: workerDefaults }),
+    },
+  ];
+  const goBinary = ctx.goBinary;
+  if (goBinary) {
+    contenders.push({
+      name: 'goKq',
+      run: () =>
+        goKq({
+          binary: goBinary,
+          brokers: ctx.brokers,
+          topic,
+          messages,
+          ioMs: 0,
+          ...workerDefaults,
+        }),
+    });
+  }
+  const r = await alternate('noop', ctx.rounds, contenders, ctx.log);
+  const targets = [
+    target(
+      'noop-vs-eachBatch',
+      '@tasks (processors 64, consumers 4, maxWaitMs 100) / raw kafkajs eachBatch, msg per CPU-second, median of per-round ratios',
+      r.ratio('tasksTuned', 'eachBatch', 'cpu'),
+      '>=',
+      0.8,
+    ),
+  ];
+  if (goBinary) {
+    targets.push(
+      target(
+        'noop-vs-go-kq',
+        "@tasks with the worker's defaults / Go kq consumer with kq's defaults, wall-clock msg/s, median of per-round ratios",
+        r.ratio('tasksDefaults', 'goKq', 'wall'),
+        '>=',
+        1.0,
+      ),
+    );
+  }
+  return {
+    scenario: 'noop',
+    description: 'each task returns at once: the per-message cost of the runtime',
+    settings: {
+      messages,
+      recordBytes,
+      partitions,
+      tuned: tunedSettings,
+      workerDefaults,
+      rawMaxWaitMs: tunedSettings.maxWaitMs,
+      goKq: goBinary
+        ? {
+            ...workerDefaults,
+            minBytes: 10240,
+            maxBytes: 10485760,
+            commitIntervalMs: 1000,
+            queueCapacity: 1000,
+          }
+        : 'skipped: go not installed',
+    },
+    figures: [
+      ...fromRounds('raw kafkajs eachBatch', r, 'eachBatch'),
+      ...fromRounds('raw kafkajs eachMessage', r, 'eachMessage'),
+      ...(goBinary ? fromRounds("Go kq consumer (kafka-go, kq's defaults)", r, 'goKq') : []),
+      ...fromRounds('@tasks, processors 64, consumers 4', r, 'tasksTuned'),
+      ...fromRounds("@tasks, worker's defaults (processors 8, consumers 8)", r, 'tasksDefaults'),
+      {
+        label: '@tasks tuned / eachBatch by the wall clock (median of per-round ratios)',
+        value: round(r.ratio('tasksTuned', 'eachBatch', 'wall'), 2),
+        unit: 'x',
+      },
+    ],
+    targets,
+  };
+}
+
+/** Tasks that await 5 ms of simulated I/O, processors 64. */
+export async function io(ctx: ConsumeContext, messages: number): Promise<ScenarioResult> {
+  const ioMs = 5;
+  const kafka = kafkaClient(ctx.brokers);
+  const topic = uniqueName('bench-io');
+  ctx.log(`io-5ms: producing ${messages} records to ${topic}`);
+  await produceBacklog(kafka, topic, messages);
+  const raw = { kafka, topic, messages, ioMs, maxWaitMs: tunedSettings.maxWaitMs };
+  const contenders: Contender[] = [
+    { name: 'eachMessage', run: () => rawEachMessage(raw) },
+    {
+      name: 'tasks',
+      run: () =>
+        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs, settings: tunedSettings }),
+    },
+  ];
+  const goBinary = ctx.goBinary;
+  if (goBinary) {
+    contenders.push({
+      name: 'goKq',
+      run: () =>
+        goKq({
+          binary: goBinary,
+          brokers: ctx.brokers,
+          topic,
+          messages,
+          ioMs,
+          consumers: tunedSettings.consumers,
+          processors: tunedSettings.processors,
+          maxWaitMs: tunedSettings.maxWaitMs,
+        }),
+    });
+  }
+  const r = await alternate('io-5ms', ctx.rounds, contenders, ctx.log);
+  return {
+    scenario: 'io-5ms',
+    description: 'each task awaits 5 ms of simulated I/O (a database or HTTP call)',
+    settings: { messages, ioMs, ...tunedSettings, rawPartitionsConcurrently: partitions },
+    figures: [
+      fromSpread('raw kafkajs eachMessage (4 partitions at once)', r.wall('eachMessage')),
+      ...(goBinary ? [fromSpread('Go kq consumer, processors 64', r.wall('goKq'))] : []),
+      fromSpread('@tasks, processors 64', r.wall('tasks')),
+    ],
+    targets: [
+      target(
+        'io-vs-eachMessage',
+        '@tasks / raw kafkajs eachMessage, wall-clock msg/s, median of per-round ratios',
+        r.ratio('tasks', 'eachMessage', 'wall'),
+        '>=',
+        3,
+      ),
+    ],
+  };
+}

@@ -1,0 +1,87 @@
+import type { TaskServerPlugin } from '@tasks/core';
+import { kafkaClient, produceBacklog, uniqueName } from '../lib/kafka.ts';
+import { fromRounds, type ScenarioResult, target } from '../lib/result.ts';
+import { alternate } from '../lib/rounds.ts';
+import { round } from '../lib/stats.ts';
+import { tasksOnKafka, tunedSettings } from '../lib/task-server.ts';
+import type { ConsumeContext } from './consume.ts';
+
+interface OtelModule {
+  setupTracing(config: Record<string, unknown>): Promise<TaskServerPlugin>;
+}
+
+/**
+ * @tasks/otel depends on @tasks/kafka (its tests push through it), so this
+ * package cannot depend on it back: the bench loads its build by path.
+ */
+async function loadOtel(): Promise<OtelModule> {
+  return (await import(new URL('../../../otel/dist/index.js', import.meta.url).href)) as OtelModule;
+}
+
+/**
+ * No-op tasks through the tuned server with tracing off, and with
+ * `setupTracing` at sampler 1 (every run a span, exported to /dev/null by
+ * the `file` batcher) and at sampler 0 (no run sampled).
+ */
+export async function tracing(ctx: ConsumeContext, messages: number): Promise<ScenarioResult> {
+  const otel = await loadOtel();
+  const kafka = kafkaClient(ctx.brokers);
+  const topic = uniqueName('bench-tracing');
+  ctx.log(`tracing: producing ${messages} records to ${topic}`);
+  await produceBacklog(kafka, topic, messages);
+  const traced = async (sampler: number | undefined) => {
+    const plugins =
+      sampler === undefined
+        ? []
+        : [
+            await otel.setupTracing({
+              name: 'bench',
+              batcher: 'file',
+              endpoint: '/dev/null',
+              sampler,
+            }),
+          ];
+    return tasksOnKafka({
+      brokers: ctx.brokers,
+      topic,
+      messages,
+      ioMs: 0,
+      settings: tunedSettings,
+      plugins,
+    });
+  };
+  const r = await alternate(
+    'tracing',
+    ctx.rounds,
+    [
+      { name: 'off', run: () => traced(undefined) },
+      { name: 'sampler1', run: () => traced(1) },
+      { name: 'sampler0', run: () => traced(0) },
+    ],
+    ctx.log,
+  );
+  return {
+    scenario: 'tracing',
+    description: 'no-op tasks with tracing off, sampler 1 and sampler 0 (@tasks/otel setupTracing)',
+    settings: { messages, ...tunedSettings, batcher: 'file', endpoint: '/dev/null' },
+    figures: [
+      ...fromRounds('tracing off', r, 'off'),
+      ...fromRounds('sampler 1 (every run a span)', r, 'sampler1'),
+      ...fromRounds('sampler 0 (none sampled)', r, 'sampler0'),
+      {
+        label: 'sampler 0 / off by the wall clock (median of per-round ratios)',
+        value: round(r.ratio('sampler0', 'off', 'wall'), 2),
+        unit: 'x',
+      },
+    ],
+    targets: [
+      target(
+        'tracing-sampler0',
+        'sampler 0 / tracing off, msg per CPU-second, median of per-round ratios',
+        r.ratio('sampler0', 'off', 'cpu'),
+        '>=',
+        0.95,
+      ),
+    ],
+  };
+}
