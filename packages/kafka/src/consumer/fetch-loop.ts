@@ -1,5 +1,6 @@
 import type { Dispatcher, Logger } from '@tasks/core';
-import type { EachBatchHandler, EachBatchPayload } from 'kafkajs';
+import type { EachBatchHandler, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { readUndecodableMark, UndecodableBatchError, undecodableHeader } from '../codecs/index.js';
 import type { Admission } from './admission.js';
 import type { DispatchedOffsets } from './dispatched-offsets.js';
 import { HeartbeatTimer } from './heartbeat-timer.js';
@@ -16,6 +17,8 @@ export interface FetchLoopDeps {
   /** False once this consumer must hand out nothing more (stopping, or replaced). */
   readonly accepting: () => boolean;
   readonly logger: Logger;
+  /** Reports what holds a partition (a batch no codec could decode) on the server's error path. */
+  readonly report: (error: Error) => void;
 }
 
 /**
@@ -84,6 +87,10 @@ export class FetchLoop {
     try {
       for (const message of batch.messages) {
         if (!accepting() || !isRunning() || giveUp.aborted || !owned()) return;
+        if (message.headers?.[undecodableHeader] !== undefined) {
+          this.#hold(payload, message);
+          return;
+        }
         const offset = Number(message.offset);
         if (dispatched.isNew(topic, partition, offset)) {
           // Re-check after every wake-up: `open` and `enter` must happen in one synchronous step.
@@ -112,6 +119,27 @@ export class FetchLoop {
       // Never into the offset manager of a later ownership (kafkajs rebuilds it at each join).
       if (handled !== undefined && owned()) resolveOffset(handled);
     }
+  }
+
+  /**
+   * A stand-in for records no codec could decompress: report it, pause the
+   * partition and hand out nothing from there (it is neither run nor
+   * committed past), while every other partition goes on.
+   */
+  #hold(payload: EachBatchPayload, message: KafkaMessage): void {
+    const { topic, partition } = payload.batch;
+    const raw = message.headers?.[undecodableHeader];
+    const mark = readUndecodableMark(Buffer.isBuffer(raw) ? raw : undefined);
+    payload.pause();
+    this.#deps.report(
+      new UndecodableBatchError({
+        topic,
+        partition,
+        offset: message.offset,
+        codec: mark?.codec ?? 'unknown',
+        reason: mark?.reason ?? 'unknown',
+      }),
+    );
   }
 
   /** Resolves once no batch is being handed out. */

@@ -2,6 +2,7 @@ import type { Logger } from '@tasks/core';
 import { Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { toKafkaConfig } from '../client/kafka-config.js';
 import { ensureTopics } from '../client/topics.js';
+import { compressionTypes, installCodecs } from '../codecs/index.js';
 import { toTransportError } from '../errors/map-error.js';
 import type { ResolvedPusherOptions } from './options.js';
 
@@ -23,6 +24,7 @@ export class ProducerLink {
   constructor(options: ResolvedPusherOptions, logger: Logger) {
     this.#options = options;
     this.#logger = logger;
+    installCodecs();
     this.#kafka = new Kafka(toKafkaConfig(options.connection, options.client, logger));
     this.#producer = this.#kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -37,7 +39,12 @@ export class ProducerLink {
     await this.#connect();
     await this.#ensureTopic(topic);
     try {
-      await this.#producer.send({ topic, messages, acks: this.#options.acks });
+      await this.#producer.send({
+        topic,
+        messages,
+        acks: this.#options.acks,
+        compression: compressionTypes[this.#options.compression],
+      });
     } catch (error) {
       throw toTransportError(error, { operation: 'sending to', brokers, topic });
     }

@@ -53,6 +53,7 @@ function setup(
     stopSignal: stop.signal,
     accepting: () => !stop.signal.aborted,
     logger: silentLogger,
+    report: () => {},
   });
   return {
     loop,
