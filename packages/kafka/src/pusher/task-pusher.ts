@@ -6,6 +6,7 @@ import {
   RouteError,
   type TaskServerPlugin,
 } from '@tasks/core';
+import { type Problems, show } from '../client/client-options.js';
 import { checkTopic, type PusherOptions, resolvePusherOptions } from './options.js';
 import { type PushOptions, toOutbound } from './push-options.js';
 import { PushRouter } from './push-router.js';
@@ -16,6 +17,13 @@ export interface TaskPusherOptions extends PusherOptions {
   readonly route: Readonly<Record<string, string>>;
   /** Their `pushMiddleware` runs outside `middleware` (e.g. `@tasks/otel`'s PRODUCER span). */
   readonly plugins?: readonly TaskServerPlugin[];
+  /**
+   * Wrap values in gopkg's `kqkafka` envelope
+   * (`{"carrier":{"Traceparent":[...]},"body":"..."}`) for Go `kqkafka`
+   * consumers: `true` for every route, or the task keys whose topics get it.
+   * W3C headers are written either way. Default false.
+   */
+  readonly envelope?: boolean | readonly string[];
 }
 
 /**
@@ -45,9 +53,15 @@ export class TaskPusher {
         problems.add('route', 'must map at least one task key to a topic');
       }
       for (const [key, topic] of Object.entries(route)) checkTopic(problems, `route.${key}`, topic);
+      checkEnvelope(problems, options.envelope, route);
     });
     this.#route = { ...route };
-    this.#router = new PushRouter(resolved, options.logger ?? createConsoleLogger());
+    const wrapped = envelopeTopics(options.envelope, route);
+    this.#router = new PushRouter(
+      resolved,
+      options.logger ?? createConsoleLogger(),
+      wrapped === 'all' ? () => true : (topic) => wrapped.has(topic),
+    );
   }
 
   /** The topic a task key routes to; throws a `RouteError` for an unknown key. */
@@ -91,6 +105,36 @@ export class TaskPusher {
   close(): Promise<void> {
     return this.#router.close();
   }
+}
+
+function checkEnvelope(
+  problems: Problems,
+  envelope: TaskPusherOptions['envelope'],
+  route: Readonly<Record<string, string>>,
+): void {
+  if (envelope === undefined || typeof envelope === 'boolean') return;
+  if (!Array.isArray(envelope) || envelope.some((key) => typeof key !== 'string')) {
+    problems.add('envelope', `must be true, false or a list of task keys, got ${show(envelope)}`);
+    return;
+  }
+  for (const key of envelope) {
+    if (!Object.hasOwn(route, key)) {
+      problems.add(
+        'envelope',
+        `names task key "${key}", which has no route (routed: ${Object.keys(route).join(', ')})`,
+      );
+    }
+  }
+}
+
+/** The topics whose values get the envelope. */
+function envelopeTopics(
+  envelope: TaskPusherOptions['envelope'],
+  route: Readonly<Record<string, string>>,
+): 'all' | ReadonlySet<string> {
+  if (envelope === true) return 'all';
+  if (!Array.isArray(envelope)) return new Set();
+  return new Set(envelope.flatMap((key) => (Object.hasOwn(route, key) ? [route[key]!] : [])));
 }
 
 /** Connection fields of a `KqConf`, the ones a pusher needs. */
