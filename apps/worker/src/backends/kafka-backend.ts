@@ -1,4 +1,4 @@
-import type { Logger } from '@tasks/core';
+import { type Logger, pushRoutes } from '@tasks/core';
 import { KafkaTransport, TaskPusher } from '@tasks/kafka';
 import type { Backend, BackendOptions } from './backend.js';
 
@@ -18,7 +18,8 @@ export function createKafkaBackend(
     brokers: first.brokers,
     ...(first.caFile === undefined ? {} : { caFile: first.caFile }),
     ...(first.username === undefined ? {} : { username: first.username, password: first.password }),
-    route: config.taskRoute,
+    // Both route forms: gopkg's "<topic>.<group>": taskKey entries read back as key -> topic.
+    route: pushRoutes(config.taskRoute, config.kafkaConf),
     middleware: pushMiddleware,
     createTopics,
     flushIntervalMs: 10,

@@ -1,4 +1,4 @@
-import { composePush } from '@tasks/core';
+import { composePush, pushRoutes } from '@tasks/core';
 import { FakeBroker } from '@tasks/testing';
 import type { Backend, BackendOptions } from './backend.js';
 
@@ -8,7 +8,9 @@ const partitions = 4;
 /** The in-memory broker from `@tasks/testing`: no Kafka needed. */
 export function createMemoryBackend({ config, pushMiddleware }: BackendOptions): Backend {
   const broker = new FakeBroker({ brokers: config.kafkaConf[0]?.brokers ?? [] });
-  for (const topic of new Set(Object.values(config.taskRoute))) {
+  // Both route forms: gopkg's "<topic>.<group>": taskKey entries read back as key -> topic.
+  const route = pushRoutes(config.taskRoute, config.kafkaConf);
+  for (const topic of new Set(Object.values(route))) {
     broker.createTopic(topic, { partitions });
   }
   const send = composePush(pushMiddleware, (message) => broker.send(message));
@@ -16,7 +18,7 @@ export function createMemoryBackend({ config, pushMiddleware }: BackendOptions):
     name: 'memory',
     transport: broker.transport(),
     pushTask(taskKey, key, value, headers) {
-      const topic = config.taskRoute[taskKey];
+      const topic = route[taskKey];
       if (topic === undefined)
         return Promise.reject(new Error(`no route for task key "${taskKey}"`));
       return send({ topic, key, value, headers: { ...headers } });

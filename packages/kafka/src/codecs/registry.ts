@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import type { CompressionName } from '@tasks/core';
 import kafkajs, { type CompressionTypes } from 'kafkajs';
 import { lz4Compress, lz4Decompress } from './lz4-frame.js';
 import { standInRecords, type UndecodableMark } from './undecodable.js';
@@ -7,7 +8,7 @@ import { snappyCompress, snappyDecompress } from './xerial-snappy.js';
 import { zstdCompress, zstdDecompress } from './zstd.js';
 
 /** A batch codec: what a pusher's `compression` names. */
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export type Compression = CompressionName;
 
 export const compressions: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 

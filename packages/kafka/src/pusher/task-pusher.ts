@@ -3,6 +3,7 @@ import {
   type ITaskServerCtx,
   type KqConf,
   type PushMiddleware,
+  pushRoutes,
   RouteError,
   type TaskServerPlugin,
 } from '@tasks/core';
@@ -145,22 +146,34 @@ function connectionOf(conf: KqConf | undefined): Partial<PusherOptions> {
     ...(conf.caFile === undefined ? {} : { caFile: conf.caFile }),
     ...(conf.username === undefined ? {} : { username: conf.username }),
     ...(conf.password === undefined ? {} : { password: conf.password }),
+    ...(conf.compression === undefined ? {} : { compression: conf.compression }),
   };
 }
 
 /**
- * A `TaskPusher` for a server context: its task route, and the brokers and
- * credentials of its first Kafka conf unless `options` gives them.
+ * A `TaskPusher` for a server context: its task route (gopkg-form entries,
+ * `"<topic>.<group>": taskKey`, read back as task key to topic), and the
+ * brokers, credentials and `compression` of its first Kafka conf unless
+ * `options` gives them.
  */
 export function newTaskPusher<T>(
   serverCtx: ITaskServerCtx<T>,
   options: Partial<TaskPusherOptions> = {},
 ): TaskPusher {
-  const connection = connectionOf(serverCtx.kafkaConf()[0]);
+  const confs = serverCtx.kafkaConf();
+  const connection = connectionOf(confs[0]);
   return new TaskPusher({
     ...connection,
     ...options,
     brokers: options.brokers ?? connection.brokers ?? [],
-    route: options.route ?? serverCtx.taskRoute(),
+    route: options.route ?? pushRoutes(serverCtx.taskRoute(), routeKeysOf(confs)),
+  });
+}
+
+/** Topic and group of each conf, as written (go-zero's `Topic`/`Group` too). */
+function routeKeysOf(confs: readonly KqConf[]): Array<{ topic: string; group: string }> {
+  return confs.map((conf) => {
+    const raw = conf as unknown as Record<string, unknown>;
+    return { topic: String(raw.topic ?? raw.Topic), group: String(raw.group ?? raw.Group) };
   });
 }
