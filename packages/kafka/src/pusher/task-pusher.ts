@@ -138,16 +138,21 @@ function envelopeTopics(
   return new Set(envelope.flatMap((key) => (Object.hasOwn(route, key) ? [route[key]!] : [])));
 }
 
-/** Connection fields of a `KqConf`, the ones a pusher needs. */
+/** A conf field as written: camelCase, or go-zero's PascalCase. */
+function confField(conf: KqConf, name: string): unknown {
+  const raw = conf as unknown as Record<string, unknown>;
+  return raw[name] ?? raw[name[0]!.toUpperCase() + name.slice(1)];
+}
+
+/** Connection fields of a `KqConf` (and its `compression`), the ones a pusher needs. */
 function connectionOf(conf: KqConf | undefined): Partial<PusherOptions> {
   if (!conf) return {};
-  return {
-    brokers: conf.brokers,
-    ...(conf.caFile === undefined ? {} : { caFile: conf.caFile }),
-    ...(conf.username === undefined ? {} : { username: conf.username }),
-    ...(conf.password === undefined ? {} : { password: conf.password }),
-    ...(conf.compression === undefined ? {} : { compression: conf.compression }),
-  };
+  const out: Record<string, unknown> = {};
+  for (const name of ['brokers', 'caFile', 'username', 'password', 'compression']) {
+    const value = confField(conf, name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out as Partial<PusherOptions>;
 }
 
 /**
@@ -172,8 +177,8 @@ export function newTaskPusher<T>(
 
 /** Topic and group of each conf, as written (go-zero's `Topic`/`Group` too). */
 function routeKeysOf(confs: readonly KqConf[]): Array<{ topic: string; group: string }> {
-  return confs.map((conf) => {
-    const raw = conf as unknown as Record<string, unknown>;
-    return { topic: String(raw.topic ?? raw.Topic), group: String(raw.group ?? raw.Group) };
-  });
+  return confs.map((conf) => ({
+    topic: String(confField(conf, 'topic')),
+    group: String(confField(conf, 'group')),
+  }));
 }
