@@ -18,6 +18,7 @@ export function createKafkaBackend(
     brokers: first.brokers,
     ...(first.caFile === undefined ? {} : { caFile: first.caFile }),
     ...(first.username === undefined ? {} : { username: first.username, password: first.password }),
+    ...(first.compression === undefined ? {} : { compression: first.compression }),
     // Both route forms: gopkg's "<topic>.<group>": taskKey entries read back as key -> topic.
     route: pushRoutes(config.taskRoute, config.kafkaConf),
     middleware: pushMiddleware,
