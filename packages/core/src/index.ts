@@ -1,5 +1,6 @@
 export {
   applyKafkaEnv,
+  type CompressionName,
   type KqConf,
   kqConfDefaults,
   type ResolvedKqConf,
@@ -36,7 +37,16 @@ export {
   redact,
   silentLogger,
 } from './logger/logger.js';
-export { planRoutes, type RoutePlanEntry, type RoutePlanInput } from './routing/validate-routes.js';
+export {
+  confRouteKey,
+  planRoutes,
+  planRouting,
+  pushRoutes,
+  type RoutePlanEntry,
+  type RoutePlanInput,
+  type RoutingPlan,
+  type UnconsumedRoute,
+} from './routing/validate-routes.js';
 export { unwrapGoEnvelope } from './server/decode.js';
 export { compose, type TaskMiddleware } from './server/middleware.js';
 export {

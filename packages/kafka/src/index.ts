@@ -6,6 +6,7 @@ export {
   type KafkaSocketFactory,
   kafkaClientDefaults,
 } from './client/client-options.js';
+export { type Compression, compressions, UndecodableBatchError } from './codecs/index.js';
 export {
   KafkaTransport,
   type KafkaTransportOptions,

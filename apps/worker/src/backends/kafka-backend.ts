@@ -1,4 +1,4 @@
-import { ConfigError, type Logger } from '@tasks/core';
+import { ConfigError, type Logger, pushRoutes } from '@tasks/core';
 import { KafkaTransport, TaskPusher } from '@tasks/kafka';
 import type { Backend, BackendOptions } from './backend.js';
 
@@ -20,7 +20,9 @@ export function createKafkaBackend(
     brokers: first.brokers,
     ...(first.caFile === undefined ? {} : { caFile: first.caFile }),
     ...(first.username === undefined ? {} : { username: first.username, password: first.password }),
-    route: config.taskRoute,
+    ...(first.compression === undefined ? {} : { compression: first.compression }),
+    // Both route forms: gopkg's "<topic>.<group>": taskKey entries read back as key -> topic.
+    route: pushRoutes(config.taskRoute, config.kafkaConf),
     middleware: pushMiddleware,
     createTopics,
     flushIntervalMs: 10,

@@ -1,4 +1,4 @@
-import { RouteError } from '@tasks/core';
+import { pushRoutes, RouteError } from '@tasks/core';
 import { composePush } from '@tasks/core/transport';
 import { FakeBroker } from '@tasks/testing';
 import type { Backend, BackendOptions } from './backend.js';
@@ -9,7 +9,9 @@ const partitions = 4;
 /** The in-memory broker from `@tasks/testing`: no Kafka needed. */
 export function createMemoryBackend({ config, pushMiddleware }: BackendOptions): Backend {
   const broker = new FakeBroker({ brokers: config.kafkaConf[0]?.brokers ?? [] });
-  for (const topic of new Set(Object.values(config.taskRoute))) {
+  // Both route forms: gopkg's "<topic>.<group>": taskKey entries read back as key -> topic.
+  const route = pushRoutes(config.taskRoute, config.kafkaConf);
+  for (const topic of new Set(Object.values(route))) {
     broker.createTopic(topic, { partitions });
   }
   const send = composePush(pushMiddleware, (message) => broker.send(message));
@@ -17,12 +19,10 @@ export function createMemoryBackend({ config, pushMiddleware }: BackendOptions):
     name: 'memory',
     transport: broker.transport(),
     pushTask(taskKey, key, value, headers) {
-      const topic = Object.hasOwn(config.taskRoute, taskKey)
-        ? config.taskRoute[taskKey]
-        : undefined;
+      const topic = Object.hasOwn(route, taskKey) ? route[taskKey] : undefined;
       if (topic === undefined) {
         // The same error `TaskPusher` raises on Kafka.
-        const routed = Object.keys(config.taskRoute).join(', ');
+        const routed = Object.keys(route).join(', ');
         return Promise.reject(
           new RouteError([
             {

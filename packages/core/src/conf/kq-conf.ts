@@ -3,6 +3,11 @@ import { ConfigError, type ConfigProblem } from '../errors/index.js';
 
 export type StartOffset = 'first' | 'last';
 
+/** Kafka's batch codecs, as a pusher's `compression` names them. */
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+const compressionNames: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
 /**
  * One consumer configuration, with go-queue's `kq.KqConf` fields in camelCase.
  * Only `brokers`, `group` and `topic` are required; see `kqConfDefaults` for the rest.
@@ -39,11 +44,19 @@ export interface KqConf {
    * (`{"carrier":{...},"body":"..."}`) so the task receives `body`.
    */
   unwrapEnvelope?: boolean;
+  /** Codec of the batches `newTaskPusher` writes with this conf's brokers (the pusher's default when absent). */
+  compression?: CompressionName;
 }
 
 export type ResolvedKqConf = Readonly<
-  Required<Omit<KqConf, 'caFile' | 'username' | 'password'>> &
-    Pick<KqConf, 'caFile' | 'username' | 'password'>
+  Required<Omit<KqConf, 'caFile' | 'username' | 'password' | 'compression'>> &
+    Pick<KqConf, 'caFile' | 'username' | 'password' | 'compression'> & {
+      /**
+       * go-zero `service.ServiceConf` fields the conf carried (`Name`, `Log`,
+       * ...): accepted, and not used by a task worker.
+       */
+      serviceFields?: readonly string[];
+    }
 >;
 
 export const kqConfDefaults = {
@@ -76,7 +89,60 @@ const knownKeys = new Set([
   'forceCommit',
   'commitInOrder',
   'unwrapEnvelope',
+  'compression',
 ]);
+
+/**
+ * The fields `KqConf` gets from embedding go-zero's `service.ServiceConf`.
+ * Real go-zero YAML carries them; none of them steers consuming (gopkg even
+ * replaces `Telemetry` with the server's own), so they are accepted and
+ * listed in one informational log line at start.
+ */
+const serviceConfKeys = new Set([
+  'name',
+  'log',
+  'mode',
+  'metricsUrl',
+  'prometheus',
+  'telemetry',
+  'devServer',
+  'shutdown',
+]);
+
+/** Edits (insert, delete, substitute) from `a` to `b`, case-insensitive. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let previous = Array.from({ length: y.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= x.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j += 1) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost));
+    }
+    previous = current;
+  }
+  return previous[y.length]!;
+}
+
+/** The known field closest to `key`, if it is a plausible typo of it. */
+function suggestion(key: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const known of [...knownKeys, ...serviceConfKeys]) {
+    const d = distance(key, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  const allowed = Math.max(1, Math.floor(key.length / 4));
+  return best !== undefined && bestDistance <= allowed ? best : undefined;
+}
+
+function pascal(key: string): string {
+  return key.length === 0 ? key : key[0]!.toUpperCase() + key.slice(1);
+}
 
 const topicName = /^[a-zA-Z0-9._-]{1,249}$/;
 const brokerAddress = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/;
@@ -152,10 +218,23 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
     throw new ConfigError([{ path, message: `must be an object, got ${describe(raw)}` }]);
   }
   const input: Record<string, unknown> = {};
+  const serviceFields: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const name = camelKey(key);
+    // A conf resolved before (withKafkaConf(resolvedConfs)) keeps its list.
+    if (key === 'serviceFields' && Array.isArray(value)) {
+      for (const field of value) if (typeof field === 'string') serviceFields.push(field);
+      continue;
+    }
+    if (serviceConfKeys.has(name)) {
+      serviceFields.push(key);
+      continue;
+    }
     if (!knownKeys.has(name)) {
-      problems.add(key, `unknown field (known: ${[...knownKeys].join(', ')})`);
+      const near = suggestion(name);
+      const spelled = near !== undefined && key[0] === key[0]?.toUpperCase() ? pascal(near) : near;
+      const hint = spelled === undefined ? '' : `; did you mean "${spelled}"?`;
+      problems.add(key, `unknown field${hint} (known: ${[...knownKeys].join(', ')})`);
       continue;
     }
     input[name] = value;
@@ -203,6 +282,18 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
     );
   }
 
+  let compression: CompressionName | undefined;
+  if (input.compression !== undefined) {
+    if (compressionNames.includes(input.compression as CompressionName)) {
+      compression = input.compression as CompressionName;
+    } else {
+      problems.add(
+        'compression',
+        `must be one of ${compressionNames.map((c) => `"${c}"`).join(', ')}, got ${describe(input.compression)}`,
+      );
+    }
+  }
+
   const minBytes = positiveInt(problems, 'minBytes', input.minBytes, kqConfDefaults.minBytes);
   const maxBytes = positiveInt(problems, 'maxBytes', input.maxBytes, kqConfDefaults.maxBytes);
   if (maxBytes < minBytes) {
@@ -236,6 +327,8 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
     ...(caFile === undefined ? {} : { caFile }),
     ...(username === undefined ? {} : { username }),
     ...(password === undefined ? {} : { password }),
+    ...(compression === undefined ? {} : { compression }),
+    ...(serviceFields.length === 0 ? {} : { serviceFields }),
   };
   if (problems.items.length > 0) throw new ConfigError(problems.items);
   return resolved;

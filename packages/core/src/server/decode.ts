@@ -9,11 +9,27 @@ export interface DecodedMessage {
   readonly trace: TraceCarrier;
 }
 
-function stringFields(value: unknown): Record<string, string> | undefined {
+/**
+ * A trace carrier as Go writes it, with lowercase keys: `propagation.HeaderCarrier`
+ * is an `http.Header`, so keys come canonical (`Traceparent`) and values as
+ * arrays (`["00-..."]`). A string value is taken as is, an array gives its
+ * first string; anything else is skipped.
+ */
+function carrierFields(value: unknown): Record<string, string> | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  for (const [k, v] of Object.entries(value)) {
+    const first = Array.isArray(v) ? v.find((item) => typeof item === 'string') : v;
+    if (typeof first === 'string') out[k.toLowerCase()] = first;
+  }
   return out;
+}
+
+/** The value of `name` in `object`, matched case-insensitively as Go's `encoding/json` does. */
+function field(object: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(object, name)) return object[name];
+  for (const [k, v] of Object.entries(object)) if (k.toLowerCase() === name) return v;
+  return undefined;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
@@ -29,18 +45,24 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 }
 
 /**
- * The envelope Go `kqkafka` producers write: `{"carrier":{...},"body":"..."}`.
- * Recognised only when `body` is a non-empty string and `carrier` an object.
+ * The envelope gopkg's `kqkafka.Producer.Publish` writes (`xtrace.MqMsg`):
+ * `{"carrier":{"Traceparent":["00-..."]},"body":"..."}`. Keys match
+ * case-insensitively (as Go's `encoding/json` reads them); the carrier's keys
+ * come back lowercase. Recognised only when `body` is a non-empty string and
+ * `carrier` an object, as gopkg's consumer falls back to the raw value otherwise.
  */
 export function unwrapGoEnvelope(
   value: string,
 ): { body: string; carrier: Record<string, string> } | undefined {
-  // The first byte rules most messages out before the whole value is scanned.
-  if (value.charCodeAt(0) !== 123 /* { */ || !value.includes('"carrier"')) return undefined;
+  // The first byte rules most messages out before the whole value is scanned
+  // (Go's encoding/json writes no leading space); keys may come in any case.
+  if (value.charCodeAt(0) !== 123 /* { */ || !/"carrier"/i.test(value)) return undefined;
   const parsed = parseJsonObject(value);
-  if (!parsed || typeof parsed.body !== 'string' || parsed.body.length === 0) return undefined;
-  const carrier = stringFields(parsed.carrier);
-  return carrier ? { body: parsed.body, carrier } : undefined;
+  if (!parsed) return undefined;
+  const body = field(parsed, 'body');
+  if (typeof body !== 'string' || body.length === 0) return undefined;
+  const carrier = carrierFields(field(parsed, 'carrier'));
+  return carrier ? { body, carrier } : undefined;
 }
 
 const noTrace: TraceCarrier = Object.freeze({ source: 'none', fields: Object.freeze({}) });
@@ -87,8 +109,8 @@ export function traceCarrierOf(
     if (payload.envelopeCarrier?.traceparent) {
       return { source: 'envelope', fields: payload.envelopeCarrier };
     }
-    const keyCarrier = payload.key.includes('traceparent')
-      ? stringFields(parseJsonObject(payload.key))
+    const keyCarrier = /traceparent/i.test(payload.key)
+      ? carrierFields(parseJsonObject(payload.key))
       : undefined;
     if (keyCarrier?.traceparent) return { source: 'key', fields: keyCarrier };
   }

@@ -8,7 +8,7 @@ import {
 } from '../errors/index.js';
 import { newTaskFactory, type TaskFactory } from '../factory/task-factory.js';
 import { createConsoleLogger, type Logger } from '../logger/logger.js';
-import { planRoutes } from '../routing/validate-routes.js';
+import { planRouting, type RoutingPlan } from '../routing/validate-routes.js';
 import type { ITask, ITaskServerCtx } from '../task/types.js';
 import type { PushMiddleware } from '../transport/push.js';
 import type { Transport, TransportEvent } from '../transport/types.js';
@@ -74,6 +74,7 @@ export class TaskServer<T = unknown> {
   #releasing: Promise<void> | undefined;
   #unlistenTransport: (() => void) | undefined;
   #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
+  #routing: RoutingPlan | undefined;
   readonly #stopped = Promise.withResolvers<void>();
 
   constructor(serverCtx: ITaskServerCtx<T>, options: TaskServerOptions<T>) {
@@ -97,6 +98,15 @@ export class TaskServer<T = unknown> {
     return { ...this.#stats };
   }
 
+  /**
+   * What this process consumes, once `start()` has checked the routes: the
+   * task key each conf runs, the task keys run here, and the routes nothing
+   * here consumes (they are only pushed to). Undefined before that.
+   */
+  get routing(): RoutingPlan | undefined {
+    return this.#routing;
+  }
+
   /** Called for every attempt's outcome; returns a function that removes the listener. */
   onRun(listener: RunListener): () => void {
     this.#listeners.add(listener);
@@ -116,11 +126,28 @@ export class TaskServer<T = unknown> {
       const factory = this.#options.factory ?? newTaskFactory(this.#ctx);
       this.#ctx.funcRegister()(factory);
       const registrations = factory.registrations();
-      const plan = planRoutes({
+      const service = confs.flatMap((conf, i) =>
+        conf.serviceFields ? [`kafkaConf[${i}]: ${conf.serviceFields.join(', ')}`] : [],
+      );
+      if (service.length > 0) {
+        this.#logger.info(
+          `go-zero ServiceConf fields accepted and not used by a task worker (${service.join('; ')})`,
+        );
+      }
+      const routing = planRouting({
         route: this.#ctx.taskRoute(),
         confs,
         registeredKeys: registrations.map((r) => r.key),
       });
+      this.#routing = routing;
+      const { plan } = routing;
+      if (routing.unconsumed.length > 0) {
+        this.#logger.info(
+          `routes with no consumer in this process (pushed to only): ${routing.unconsumed
+            .map((r) => `${r.taskKey} -> ${r.topic}`)
+            .join(', ')}`,
+        );
+      }
       const middleware = [
         ...(this.#options.plugins ?? []).flatMap((p) => (p.middleware ? [p.middleware] : [])),
         ...(this.#options.middleware ?? []),

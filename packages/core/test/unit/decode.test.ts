@@ -131,6 +131,50 @@ describe('decodeMessage', () => {
   });
 });
 
+describe('the envelope exactly as gopkg writes it (http.Header carrier)', () => {
+  // What json.Marshal of xtrace.MqMsg gives: canonical keys, array values.
+  const goEnvelope = JSON.stringify({
+    carrier: { Traceparent: [traceparent], Tracestate: ['vendor=1'], Baggage: ['b=2', 'c=3'] },
+    body: '{"order":"ñ-1"}',
+  });
+
+  it('takes the trace from canonical keys with array values, and gives the task body', () => {
+    const decoded = decodeMessage(message({ text: goEnvelope }), true);
+    expect(decoded).toEqual({
+      key: '',
+      value: '{"order":"ñ-1"}',
+      trace: {
+        source: 'envelope',
+        fields: { traceparent, tracestate: 'vendor=1', baggage: 'b=2' },
+      },
+    });
+  });
+
+  it("lets the envelope's producer span win over go-queue's W3C headers", () => {
+    const decoded = decodeMessage(
+      message({ text: goEnvelope, headers: headers({ traceparent: otherParent }) }),
+      true,
+    );
+    expect(decoded.trace.source).toBe('envelope');
+    expect(decoded.trace.fields.traceparent).toBe(traceparent);
+  });
+
+  it('reads keys in any case, as encoding/json does', () => {
+    const text = JSON.stringify({ Carrier: { TRACEPARENT: traceparent }, Body: 'x' });
+    expect(unwrapGoEnvelope(text)).toEqual({ body: 'x', carrier: { traceparent } });
+  });
+
+  it('skips carrier values that are neither strings nor arrays of strings', () => {
+    const text = envelope({ Traceparent: [7, traceparent], Other: [1], N: 2 }, 'x');
+    expect(unwrapGoEnvelope(text)).toEqual({ body: 'x', carrier: { traceparent } });
+  });
+
+  it('gives the task body with tracing off too (no traceparent at all)', () => {
+    const text = envelope({}, 'payload');
+    expect(decodeMessage(message({ text }), true).value).toBe('payload');
+  });
+});
+
 describe('unwrapGoEnvelope', () => {
   it('returns body and the string fields of the carrier', () => {
     expect(unwrapGoEnvelope(envelope({ traceparent, n: 1 }, 'x'))).toEqual({

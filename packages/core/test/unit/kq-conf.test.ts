@@ -301,3 +301,86 @@ describe('describeKqConf', () => {
     expect(describeKqConf(resolveKqConf(minimal))).not.toHaveProperty('password');
   });
 });
+
+describe('a go-zero KqConf block (it embeds service.ServiceConf)', () => {
+  // A kq.KqConf as go-zero YAML carries it, parsed: every ServiceConf field beside kq's own.
+  const goZeroBlock = {
+    Name: 'order-consumer',
+    Log: { ServiceName: 'order-consumer', Mode: 'console', Level: 'info' },
+    Mode: 'pro',
+    MetricsUrl: 'http://127.0.0.1:9091/metrics',
+    Prometheus: { Host: '0.0.0.0', Port: 9101, Path: '/metrics' },
+    Telemetry: { Name: 'order-consumer', Endpoint: 'http://jaeger:14268/api/traces', Sampler: 1 },
+    DevServer: { Enabled: true, Port: 6470 },
+    Brokers: ['127.0.0.1:9092'],
+    Group: 'task-worker',
+    Topic: 'order-tasks',
+    Offset: 'first',
+    Conns: 2,
+    Consumers: 4,
+    Processors: 16,
+    MinBytes: 1024,
+    MaxBytes: 2048000,
+    ForceCommit: false,
+    CommitInOrder: true,
+  };
+
+  it('loads unchanged, honouring the kq fields and listing the ServiceConf ones', () => {
+    const conf = resolveKqConf(goZeroBlock);
+    expect(conf).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      group: 'task-worker',
+      topic: 'order-tasks',
+      offset: 'first',
+      conns: 2,
+      consumers: 4,
+      processors: 16,
+      minBytes: 1024,
+      maxBytes: 2048000,
+      forceCommit: false,
+      commitInOrder: true,
+    });
+    expect(conf.serviceFields).toEqual([
+      'Name',
+      'Log',
+      'Mode',
+      'MetricsUrl',
+      'Prometheus',
+      'Telemetry',
+      'DevServer',
+    ]);
+  });
+
+  it('resolves a resolved conf again to the same conf (the server re-checks what it is given)', () => {
+    const conf = resolveKqConf(goZeroBlock);
+    expect(resolveKqConf(conf)).toEqual(conf);
+  });
+
+  it('still refuses a typo, with a "did you mean" in the spelling used', () => {
+    const error = configError(() => resolveKqConf({ ...goZeroBlock, CommitInOrdr: true }));
+    expect(error.problems).toEqual([
+      {
+        path: 'kafkaConf.CommitInOrdr',
+        message: expect.stringMatching(/^unknown field; did you mean "CommitInOrder"\?/),
+      },
+    ]);
+    const camel = configError(() => resolveKqConf({ ...minimal, procesors: 4 }));
+    expect(camel.problems[0]?.message).toMatch(/did you mean "processors"\?/);
+    const telemetry = configError(() => resolveKqConf({ ...minimal, Telemtry: {} }));
+    expect(telemetry.problems[0]?.message).toMatch(/did you mean "Telemetry"\?/);
+  });
+
+  it('gives no suggestion for a key nothing resembles', () => {
+    const error = configError(() => resolveKqConf({ ...minimal, Zookeeper: 'x' }));
+    expect(error.problems[0]?.message).not.toMatch(/did you mean/);
+  });
+
+  it('takes Compression for the pusher, and refuses an unknown codec', () => {
+    expect(resolveKqConf({ ...minimal, Compression: 'zstd' }).compression).toBe('zstd');
+    expect(resolveKqConf(minimal).compression).toBeUndefined();
+    const error = configError(() => resolveKqConf({ ...minimal, compression: 'brotli' }));
+    expect(error.problems).toEqual([
+      { path: 'kafkaConf.compression', message: expect.stringMatching(/"snappy".*"brotli"/) },
+    ]);
+  });
+});

@@ -1,4 +1,11 @@
-import { planRoutes, type ResolvedKqConf, RouteError, resolveKqConf } from '@tasks/core';
+import {
+  planRoutes,
+  planRouting,
+  pushRoutes,
+  type ResolvedKqConf,
+  RouteError,
+  resolveKqConf,
+} from '@tasks/core';
 import { describe, expect, it } from 'vitest';
 
 const conf = (topic: string, group = 'g1'): ResolvedKqConf =>
@@ -113,5 +120,105 @@ describe('planRoutes', () => {
     for (const problem of error.problems) {
       expect(error.message).toContain(`  - ${problem.path}: ${problem.message}`);
     }
+  });
+});
+
+describe('both route forms: the seed\'s (task key -> topic) and gopkg\'s ("<topic>.<group>" -> task key)', () => {
+  it("reads a key equal to a conf's <topic>.<group> the gopkg way", () => {
+    const workers = conf('order-tasks', 'task-worker');
+    const plan = planRoutes({
+      route: { 'order-tasks.task-worker': 'order' },
+      confs: [workers],
+      registeredKeys: ['order'],
+    });
+    expect(plan).toEqual([{ conf: workers, confIndex: 0, taskKey: 'order' }]);
+  });
+
+  it('mixes both forms in one route', () => {
+    const orders = conf('order-tasks', 'task-worker');
+    const payments = conf('payment-tasks', 'task-worker');
+    const plan = planRoutes({
+      route: { 'order-tasks.task-worker': 'order', payment: 'payment-tasks' },
+      confs: [orders, payments],
+      registeredKeys: ['order', 'payment'],
+    });
+    expect(plan.map((p) => p.taskKey)).toEqual(['order', 'payment']);
+  });
+
+  it('lets two groups on one topic run different tasks (fan-out)', () => {
+    const billing = conf('order-tasks', 'billing');
+    const audit = conf('order-tasks', 'audit');
+    const plan = planRoutes({
+      route: { 'order-tasks.billing': 'charge', 'order-tasks.audit': 'record' },
+      confs: [billing, audit],
+      registeredKeys: ['charge', 'record'],
+    });
+    expect(plan).toEqual([
+      { conf: billing, confIndex: 0, taskKey: 'charge' },
+      { conf: audit, confIndex: 1, taskKey: 'record' },
+    ]);
+  });
+
+  it('refuses a gopkg entry naming an unregistered task key', () => {
+    const error = routeError(() =>
+      planRoutes({
+        route: { 'orders.g1': 'ordr' },
+        confs: [conf('orders')],
+        registeredKeys: ['order'],
+      }),
+    );
+    expect(error.problems).toEqual([
+      { path: 'taskRoute["orders.g1"]', message: expect.stringContaining('factory.gen("ordr"') },
+    ]);
+  });
+
+  it('refuses an entry both readings fit, showing both', () => {
+    const error = routeError(() =>
+      planRoutes({
+        route: { 'order.create': 'order-create-tasks' },
+        confs: [conf('order', 'create'), conf('order-create-tasks', 'create')],
+        registeredKeys: ['order.create', 'order-create-tasks'],
+      }),
+    );
+    const [problem] = error.problems;
+    expect(problem?.path).toBe('taskRoute["order.create"]');
+    expect(problem?.message).toContain('ambiguous');
+    expect(problem?.message).toContain('task "order.create" to topic "order-create-tasks"');
+    expect(problem?.message).toContain(
+      'group "create" on topic "order" runs task "order-create-tasks"',
+    );
+  });
+
+  it('refuses a seed entry that contradicts a gopkg entry for the same group, showing both', () => {
+    const error = routeError(() =>
+      planRoutes({
+        route: { 'orders.g1': 'order', audit: 'orders' },
+        confs: [conf('orders', 'g1')],
+        registeredKeys: ['order', 'audit'],
+      }),
+    );
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]!.message).toMatch(/"orders.g1".*"order".*"audit".*"orders"/);
+  });
+
+  it('accepts a route no conf here consumes (a process that only pushes) and names it', () => {
+    const input = {
+      route: { order: 'order-tasks', payment: 'payment-tasks' },
+      confs: [conf('order-tasks', 'task-consumer')],
+      registeredKeys: ['order'],
+    };
+    expect(planRoutes(input).map((p) => p.taskKey)).toEqual(['order']);
+    expect(planRouting(input).unconsumed).toEqual([{ taskKey: 'payment', topic: 'payment-tasks' }]);
+    expect(planRouting(input).consumedTaskKeys).toEqual(['order']);
+  });
+});
+
+describe('pushRoutes: the topic each task key is pushed to', () => {
+  it('takes seed entries as they are and inverts gopkg ones', () => {
+    expect(
+      pushRoutes({ 'order-tasks.task-worker': 'order', payment: 'payment-tasks' }, [
+        conf('order-tasks', 'task-worker'),
+      ]),
+    ).toEqual({ order: 'order-tasks', payment: 'payment-tasks' });
   });
 });

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   ErrorCodes,
+  type KqConf,
   newTaskFactory,
   newTaskServer,
   newTaskServerCtx,
@@ -77,6 +78,82 @@ describe('TaskServer start', () => {
     });
   });
 
+  it('starts with routes only pushed to (the seed example), saying so in one log line', async () => {
+    const orders = unique('order-tasks');
+    const payments = unique('payment-tasks');
+    const ctx = newTaskServerCtx(
+      withTaskRoute({ order: orders, payment: payments }),
+      withKafkaConf({ brokers, group: 'task-consumer', topic: orders }),
+      withFuncRegister((factory) => {
+        factory.gen('order', () => ({ run() {}, stop() {} }));
+        factory.gen('payment', () => ({ run() {}, stop() {} }));
+      }),
+    );
+    const { logger, records } = captureLogger();
+    const server = newTaskServer(ctx, { transport: new ManualTransport(), logger });
+    onTestFinished(() => server.stop());
+    expect(server.routing).toBeUndefined();
+    await server.start();
+    const lines = records.filter((r) => r.message.startsWith('routes with no consumer'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.level).toBe('info');
+    expect(lines[0]?.message).toContain(`payment -> ${payments}`);
+    expect(server.routing?.consumedTaskKeys).toEqual(['order']);
+    expect(server.routing?.unconsumed).toEqual([{ taskKey: 'payment', topic: payments }]);
+  });
+
+  it('logs the go-zero ServiceConf fields of the confs in one info line', async () => {
+    const topic = unique('order-tasks');
+    const ctx = newTaskServerCtx(
+      withTaskRoute({ order: topic }),
+      withKafkaConf({
+        Brokers: brokers,
+        Group: 'g',
+        Topic: topic,
+        Name: 'svc',
+        Log: { Level: 'info' },
+        Telemetry: { Name: 'svc' },
+      } as unknown as KqConf),
+      withFuncRegister((factory) => factory.gen('order', () => ({ run() {}, stop() {} }))),
+    );
+    const { logger, records } = captureLogger();
+    const server = newTaskServer(ctx, { transport: new ManualTransport(), logger });
+    onTestFinished(() => server.stop());
+    await server.start();
+    const lines = records.filter((r) => r.message.includes('ServiceConf'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.level).toBe('info');
+    expect(lines[0]?.message).toContain('kafkaConf[0]: Name, Log, Telemetry');
+  });
+
+  it('runs gopkg-form routes ("<topic>.<group>": task key), two groups on one topic', async () => {
+    const topic = unique('order-tasks');
+    const ran: string[] = [];
+    const task = (name: string) => () => ({
+      run: (_ctx: unknown, _key: string, value: string) => {
+        ran.push(`${name}:${value}`);
+      },
+      stop() {},
+    });
+    const ctx = newTaskServerCtx(
+      withTaskRoute({ [`${topic}.billing`]: 'charge', [`${topic}.audit`]: 'record' }),
+      withKafkaConf({ brokers, group: 'billing', topic }, { brokers, group: 'audit', topic }),
+      withFuncRegister((factory) => {
+        factory.gen('charge', task('charge'));
+        factory.gen('record', task('record'));
+      }),
+    );
+    const transport = new ManualTransport();
+    const server = newTaskServer(ctx, { transport, logger: captureLogger().logger });
+    onTestFinished(() => server.stop());
+    await server.start();
+    expect(server.routing?.plan.map((p) => `${p.conf.group}:${p.taskKey}`)).toEqual([
+      'billing:charge',
+      'audit:record',
+    ]);
+    expect(transport.subscriptions.map((s) => s.conf.group)).toEqual(['billing', 'audit']);
+  });
+
   it('uses a factory given in the options alongside funcRegister', async () => {
     const topic = unique('orders');
     const ctx = newTaskServerCtx(
@@ -114,7 +191,8 @@ describe('TaskServer start', () => {
     const m = multiServer(['order']);
     const ctx = newTaskServerCtx(
       withTaskRoute({ ...m.ctx.taskRoute(), ghost: 'ghosts' }),
-      withKafkaConf(m.ctx.kafkaConf()),
+      // A route to a topic consumed here needs its task registered.
+      withKafkaConf(m.ctx.kafkaConf(), { brokers, group: 'g', topic: 'ghosts' }),
       withFuncRegister(m.ctx.funcRegister()),
     );
     const server = newTaskServer(ctx, { transport: m.transport, logger: m.logger });

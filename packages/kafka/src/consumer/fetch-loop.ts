@@ -1,6 +1,7 @@
 import type { Logger } from '@tasks/core';
 import type { Dispatcher } from '@tasks/core/transport';
-import type { EachBatchHandler, EachBatchPayload } from 'kafkajs';
+import type { EachBatchHandler, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { readUndecodableMark, UndecodableBatchError, undecodableHeader } from '../codecs/index.js';
 import { HeartbeatTimer } from './heartbeat-timer.js';
 import { toInbound } from './to-inbound.js';
 
@@ -13,6 +14,8 @@ export interface FetchLoopDeps {
   /** False once this consumer must hand out nothing more (stopping, or replaced). */
   readonly accepting: () => boolean;
   readonly logger: Logger;
+  /** Reports what holds a partition (a batch no codec could decode) on the server's error path. */
+  readonly report: (error: Error) => void;
 }
 
 /**
@@ -88,6 +91,10 @@ export class FetchLoop {
       for (const message of messages) {
         // One compare, so checked per message too: a revocation can be reached from a run started here.
         if (state.generation !== generation) return;
+        if (message.headers?.[undecodableHeader] !== undefined) {
+          this.#hold(payload, message);
+          return;
+        }
         const offset = Number(message.offset);
         // Below the mark: handed out before a rebalance that kept the partition (re-fetched).
         if (state.isNew(offset)) {
@@ -107,6 +114,27 @@ export class FetchLoop {
       // Never into the offset manager of a later ownership (kafkajs rebuilds it at each join).
       if (handled !== undefined && state.generation === generation) resolveOffset(handled);
     }
+  }
+
+  /**
+   * A stand-in for records no codec could decompress: report it, pause the
+   * partition and hand out nothing from there (it is neither run nor
+   * committed past), while every other partition goes on.
+   */
+  #hold(payload: EachBatchPayload, message: KafkaMessage): void {
+    const { topic, partition } = payload.batch;
+    const raw = message.headers?.[undecodableHeader];
+    const mark = readUndecodableMark(Buffer.isBuffer(raw) ? raw : undefined);
+    payload.pause();
+    this.#deps.report(
+      new UndecodableBatchError({
+        topic,
+        partition,
+        offset: message.offset,
+        codec: mark?.codec ?? 'unknown',
+        reason: mark?.reason ?? 'unknown',
+      }),
+    );
   }
 
   /** Resolves once no batch is being handed out. */

@@ -176,6 +176,7 @@ export class GroupMember {
       stopSignal: this.#stop.signal,
       accepting: () => this.#consumer === consumer && !this.#stopped,
       logger,
+      report: (error) => this.#deps.emit({ type: 'error', error, group: conf.group }),
     });
     this.#consumer = consumer;
     this.#fetchLoop = loop;

@@ -13,6 +13,7 @@ import {
 } from '@tasks/core';
 import { newKafkaClient } from '../client/kafka-client.js';
 import { toKafkaConfig } from '../client/kafka-config.js';
+import { installCodecs } from '../codecs/index.js';
 import { GroupMember } from './group-member.js';
 import {
   type KafkaTransportOptions,
@@ -48,6 +49,7 @@ export class KafkaTransport implements Transport {
   constructor(options: KafkaTransportOptions = {}) {
     this.#options = resolveTransportOptions(options);
     this.#logger = options.logger ?? createConsoleLogger();
+    installCodecs();
   }
 
   /**

@@ -1,4 +1,5 @@
 import { createConsoleLogger } from '@tasks/core';
+import { show } from '../client/client-options.js';
 import { checkTopic, type PusherOptions, resolvePusherOptions } from './options.js';
 import { type PushOptions, toOutbound } from './push-options.js';
 import { PushRouter } from './push-router.js';
@@ -6,6 +7,12 @@ import { PushRouter } from './push-router.js';
 /** Options of `KafkaPusher`: the shared pusher options and the one topic it writes to. */
 export interface KafkaPusherOptions extends PusherOptions {
   readonly topic: string;
+  /**
+   * Wrap each value in gopkg's `kqkafka` envelope
+   * (`{"carrier":{"Traceparent":[...]},"body":"..."}`) for Go `kqkafka`
+   * consumers. W3C headers are written either way. Default false.
+   */
+  readonly envelope?: boolean;
 }
 
 /**
@@ -25,11 +32,19 @@ export class KafkaPusher {
 
   /** Throws a `ConfigError` naming each bad field and value, before anything connects. */
   constructor(options: KafkaPusherOptions) {
-    const resolved = resolvePusherOptions(options, 'kafkaPusher', (problems) =>
-      checkTopic(problems, 'topic', options.topic),
-    );
+    const resolved = resolvePusherOptions(options, 'kafkaPusher', (problems) => {
+      checkTopic(problems, 'topic', options.topic);
+      if (options.envelope !== undefined && typeof options.envelope !== 'boolean') {
+        problems.add('envelope', `must be true or false, got ${show(options.envelope)}`);
+      }
+    });
     this.topic = options.topic;
-    this.#router = new PushRouter(resolved, options.logger ?? createConsoleLogger());
+    const envelope = options.envelope === true;
+    this.#router = new PushRouter(
+      resolved,
+      options.logger ?? createConsoleLogger(),
+      () => envelope,
+    );
   }
 
   /** Sends one message; resolves when the brokers acknowledged its batch. */

@@ -13,6 +13,7 @@ import {
   show,
 } from '../client/client-options.js';
 import type { ConnectionSettings } from '../client/kafka-config.js';
+import { type Compression, compressions } from '../codecs/index.js';
 
 /** How many replicas must have a batch before a push resolves. */
 export type Acks = -1 | 0 | 1;
@@ -40,6 +41,11 @@ export interface PusherOptions extends KafkaClientOptions {
   readonly middleware?: readonly PushMiddleware[];
   /** -1: every in-sync replica has it (default); 1: the leader has it; 0: do not wait. */
   readonly acks?: Acks;
+  /**
+   * Codec of every batch: `'snappy'` (default, as go-queue's pusher; xerial
+   * framing, as Java and kafka-go write), `'none'`, `'gzip'`, `'lz4'` or `'zstd'`.
+   */
+  readonly compression?: Compression;
   /** Apply `KAFKA_BROKERS`, `KAFKA_USERNAME`, `KAFKA_PASSWORD` from this environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -49,7 +55,8 @@ export const kafkaPusherDefaults = {
   chunkSize: 1_000_000,
   flushIntervalMs: 0,
   acks: -1,
-} as const;
+  compression: 'snappy',
+} as const satisfies Partial<Record<keyof PusherOptions, unknown>>;
 
 export interface ResolvedPusherOptions {
   readonly connection: ConnectionSettings;
@@ -57,6 +64,7 @@ export interface ResolvedPusherOptions {
   readonly chunkSize: number;
   readonly flushIntervalMs: number;
   readonly acks: Acks;
+  readonly compression: Compression;
   readonly middleware: readonly PushMiddleware[];
 }
 
@@ -119,6 +127,16 @@ export function resolvePusherOptions(
     if (options.acks === -1 || options.acks === 0 || options.acks === 1) acks = options.acks;
     else problems.add('acks', `must be -1, 0 or 1, got ${show(options.acks)}`);
   }
+  let compression: Compression = kafkaPusherDefaults.compression;
+  if (options.compression !== undefined) {
+    if (compressions.includes(options.compression)) compression = options.compression;
+    else {
+      problems.add(
+        'compression',
+        `must be one of ${compressions.map((c) => `"${c}"`).join(', ')}, got ${show(options.compression)}`,
+      );
+    }
+  }
   const middleware = options.middleware ?? [];
   if (!Array.isArray(middleware) || middleware.some((m) => typeof m !== 'function')) {
     problems.add('middleware', 'must be a list of functions (message, next) => Promise<void>');
@@ -126,5 +144,5 @@ export function resolvePusherOptions(
   check(problems);
   all.push(...problems.items);
   if (all.length > 0) throw new ConfigError(all, `invalid ${path} options`);
-  return { connection, client, chunkSize, flushIntervalMs, acks, middleware };
+  return { connection, client, chunkSize, flushIntervalMs, acks, compression, middleware };
 }

@@ -3,6 +3,7 @@ import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { newKafkaClient } from '../client/kafka-client.js';
 import { toKafkaConfig } from '../client/kafka-config.js';
 import { ensureTopics } from '../client/topics.js';
+import { compressionTypes, installCodecs } from '../codecs/index.js';
 import { toTransportError } from '../errors/map-error.js';
 import type { ResolvedPusherOptions } from './options.js';
 
@@ -24,6 +25,7 @@ export class ProducerLink {
   constructor(options: ResolvedPusherOptions, logger: Logger) {
     this.#options = options;
     this.#logger = logger;
+    installCodecs();
     this.#kafka = newKafkaClient(toKafkaConfig(options.connection, options.client, logger));
     this.#producer = this.#kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -38,7 +40,12 @@ export class ProducerLink {
     await this.#connect();
     await this.#ensureTopic(topic);
     try {
-      await this.#producer.send({ topic, messages, acks: this.#options.acks });
+      await this.#producer.send({
+        topic,
+        messages,
+        acks: this.#options.acks,
+        compression: compressionTypes[this.#options.compression],
+      });
     } catch (error) {
       throw toTransportError(error, { operation: 'sending to', brokers, topic });
     }

@@ -8,6 +8,7 @@ import {
 import { composePush } from '@tasks/core/transport';
 import { toTransportError } from '../errors/map-error.js';
 import { ChunkBatcher } from './chunk-batcher.js';
+import { toEnvelope } from './envelope.js';
 import { messageSize, toKafkaMessage } from './kafka-message.js';
 import type { ResolvedPusherOptions } from './options.js';
 import { ProducerLink } from './producer-link.js';
@@ -35,10 +36,20 @@ export class PushRouter {
   readonly #inFlight = new Set<Promise<void>>();
   #closing: Promise<void> | undefined;
 
-  constructor(options: ResolvedPusherOptions, logger: Logger) {
+  /**
+   * `envelope` says which topics get gopkg's envelope; it wraps each value
+   * after the middleware, so the carrier holds the PRODUCER span tracing made.
+   */
+  constructor(
+    options: ResolvedPusherOptions,
+    logger: Logger,
+    envelope: (topic: string) => boolean = () => false,
+  ) {
     this.#options = options;
     this.#link = new ProducerLink(options, logger);
-    this.#send = composePush(options.middleware, (message) => this.#enqueue(message));
+    this.#send = composePush(options.middleware, (message) =>
+      this.#enqueue(envelope(message.topic) ? toEnvelope(message) : message),
+    );
   }
 
   /** Runs the middleware and buffers the message; settles when its batch was acknowledged. */

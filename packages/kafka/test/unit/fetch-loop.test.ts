@@ -47,6 +47,7 @@ function setup(
     stopSignal: stop.signal,
     accepting: () => !stop.signal.aborted,
     logger: silentLogger,
+    report: () => {},
   });
   return {
     loop,

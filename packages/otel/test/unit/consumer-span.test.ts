@@ -94,6 +94,27 @@ describe('consumer span middleware', () => {
     expect(span?.parentSpanContext?.spanId).toBe(remoteSpanId);
   });
 
+  it("takes gopkg's http.Header carrier (canonical keys, arrays) over go-queue's W3C headers", async () => {
+    const { tracing, spans } = await memoryTracing();
+    const callerParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-1111111111111111-01';
+    const envelope = JSON.stringify({
+      carrier: { Traceparent: [sampledTraceparent], Tracestate: ['vendor=go'] },
+      body: '{"id":8}',
+    });
+    const ctx = taskContext(
+      inbound({
+        value: Buffer.from(envelope),
+        headers: { traceparent: Buffer.from(callerParent) },
+      }),
+    );
+    expect(ctx.trace.source).toBe('envelope');
+    await tracing.middleware(ctx, async () => {});
+    const [span] = await spans();
+    expect(span?.spanContext().traceId).toBe(remoteTraceId);
+    expect(span?.parentSpanContext?.spanId).toBe(remoteSpanId);
+    expect(span?.spanContext().traceState?.get('vendor')).toBe('go');
+  });
+
   it("continues the trace from an older Go pusher's carrier in the key", async () => {
     const { tracing, spans } = await memoryTracing();
     const ctx = taskContext(
