@@ -2,7 +2,8 @@
 // a partition's leadership moves to a broker that leads another partition of
 // the same batch while the pusher's metadata is stale. kafkajs 2.2.4 retries
 // only brokers that have not answered yet, so the moved partition's records
-// were never sent again while the push resolved.
+// were never sent again while the push resolved. Kafka's Java producer keeps
+// all four records in the same case (java/LeaderMoveControl.java).
 import { silentLogger } from '@tasks/core';
 import { KafkaPusher } from '@tasks/kafka';
 import { uniqueName, waitFor } from '@tasks/testing';
@@ -49,18 +50,29 @@ describe('a partition leader moving under a batch', () => {
     const pusher = new KafkaPusher({ brokers: faultBrokers(), topic, logger: silentLogger });
     try {
       // Metadata and connections to both leaders, as a busy pusher has them.
-      await Promise.all([pusher.push('warm-0', { partition: 0 }), pusher.push('warm-1', { partition: 1 })]);
+      await Promise.all([
+        pusher.push('warm-0', { partition: 0 }),
+        pusher.push('warm-1', { partition: 1 }),
+      ]);
       // Partition 0 moves to node 2, which leads partition 1 too; the pusher does not know yet.
       await admin.alterPartitionReassignments({
         topics: [{ topic, partitionAssignment: [{ partition: 0, replicas: [2, 3] }] }],
       });
       await waitFor(async () => (await leaders(admin, topic)).get(0) === 2, { timeoutMs: 60_000 });
-      await Promise.all([pusher.push('moved-0', { partition: 0 }), pusher.push('stayed-1', { partition: 1 })]);
+      await Promise.all([
+        pusher.push('moved-0', { partition: 0 }),
+        pusher.push('stayed-1', { partition: 1 }),
+      ]);
     } finally {
       await pusher.close();
     }
     const values = await readAll(admin, topic);
-    report('1b leader moved under batch', { 'in topic': values.length, expected: 4 });
-    expect(values.sort()).toEqual(['moved-0', 'stayed-1', 'warm-0', 'warm-1']);
+    report('1b leader moved', {
+      'records in topic': values.length,
+      distinct: new Set(values).size,
+    });
+    // The batch is sent again whole: 'stayed-1' may be there twice (at least once), never missing.
+    expect([...new Set(values)].sort()).toEqual(['moved-0', 'stayed-1', 'warm-0', 'warm-1']);
+    expect(values.length).toBeLessThanOrEqual(6);
   });
 });
