@@ -61,7 +61,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const runId = randomUUID();
   const progress = new DemoProgress(runId, args.demo);
   server.onRun(progress.observe);
+  // Before start(): a SIGTERM while the worker still joins its groups leaves them cleanly.
+  // The library never exits the process; a second Ctrl-C exits here.
+  const removeSignals = server.handleSignals({ onForce: () => process.exit(130) });
   await server.start();
+  if (server.state !== 'running') {
+    // A signal stopped the server while it started.
+    await server.stopped();
+    removeSignals();
+    await backend.close();
+    return 0;
+  }
   const status = (text: string) => process.stderr.write(`${text}\n`);
   status(`worker "${config.name}" running on ${backend.name}; pushing ${args.demo} demo tasks`);
 
@@ -75,6 +85,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.exitWhenIdle) {
     await progress.done();
     await server.stop();
+    removeSignals();
     await backend.close();
     process.stdout.write(`${JSON.stringify(progress.summary(backend.name))}\n`);
     return 0;
@@ -88,7 +99,6 @@ async function main(argv: readonly string[]): Promise<number> {
     status(progress.line());
   }, 500);
   progress.done().then(() => status(`${progress.line()} — demo batch done; Ctrl-C to stop`));
-  const removeSignals = server.handleSignals();
   await server.stopped();
   removeSignals();
   clearInterval(ticker);

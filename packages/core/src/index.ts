@@ -47,6 +47,7 @@ export {
 } from './server/retry.js';
 export type { RunEvent, RunListener, RunOutcome } from './server/run-event.js';
 export {
+  type HandleSignalsOptions,
   newTaskServer,
   TaskServer,
   type TaskServerOptions,

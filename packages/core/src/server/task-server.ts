@@ -43,6 +43,16 @@ export interface TaskServerStats {
   readonly inFlight: number;
 }
 
+/** What `handleSignals` listens to and whom it tells. */
+export interface HandleSignalsOptions {
+  /** Default `['SIGINT', 'SIGTERM']`. */
+  readonly signals?: readonly NodeJS.Signals[];
+  /** A signal came again while draining; in-flight runs were aborted. Exit here if you want. */
+  readonly onForce?: (signal: NodeJS.Signals) => void;
+  /** The stop a signal started has settled; `error` when it failed. */
+  readonly onStopped?: (error?: Error) => void;
+}
+
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 interface RunningTask {
@@ -233,30 +243,47 @@ export class TaskServer<T = unknown> {
   }
 
   /**
-   * Stops gracefully on the first SIGINT/SIGTERM and exits at once on
-   * another one a second or more later (a duplicate delivered within that
-   * second is ignored). Returns a function that removes the handlers.
+   * Stops gracefully on the first SIGINT/SIGTERM. A later one (a second or
+   * more after the first; a duplicate delivered within that second is
+   * ignored) aborts the runs still in flight, so the stop ends now (they stay
+   * uncommitted and are delivered again), then calls `onForce`. It never
+   * exits the process: that is the application's call (the sample worker
+   * exits with 130 in `onForce`). Call it before `start()` so a signal during
+   * the join still leaves the group cleanly. Returns a function that removes
+   * the handlers (they also go once the stop settled).
    */
-  handleSignals(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
+  handleSignals(options: HandleSignalsOptions | readonly NodeJS.Signals[] = {}): () => void {
+    const {
+      signals = ['SIGINT', 'SIGTERM'],
+      onForce,
+      onStopped,
+    } = Array.isArray(options)
+      ? { signals: options as readonly NodeJS.Signals[] }
+      : (options as HandleSignalsOptions);
     let firstAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       const now = Date.now();
       // Wrappers (pnpm, shells) may deliver one Ctrl-C twice; only a later signal forces.
       if (firstAt !== 0) {
         if (now - firstAt < 1_000) return;
-        this.#logger.warn(`${signal} again: exiting without draining`);
-        process.exit(130);
+        this.#logger.warn(`${signal} again: aborting in-flight runs (they stay uncommitted)`, {
+          inFlight: this.#stats.inFlight,
+        });
+        if (!this.#abort.signal.aborted) this.#abort.abort(new ShutdownError());
+        onForce?.(signal);
+        return;
       }
       firstAt = now;
       this.#logger.info(`${signal} received: draining in-flight runs (send again to force)`);
       this.stop().then(
         () => {
-          process.exitCode ??= 0;
           remove();
+          onStopped?.();
         },
         (error: unknown) => {
           this.#logger.error('shutdown failed', { error: toError(error) });
-          process.exitCode = 1;
+          remove();
+          onStopped?.(toError(error));
         },
       );
     };

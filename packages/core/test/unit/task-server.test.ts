@@ -518,30 +518,49 @@ describe('TaskServer.handleSignals', () => {
     expect(exit).not.toHaveBeenCalled();
   });
 
-  it('exits at once on a second signal while draining', async () => {
+  it('aborts in-flight runs on a second signal and calls onForce, never process.exit', async () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
     let now = 1_000_000;
     vi.spyOn(Date, 'now').mockImplementation(() => now);
     const gate = deferred();
-    const h = serverHarness({ server: { shutdownTimeoutMs: 5_000 }, run: () => gate.promise });
+    const h = serverHarness({ server: { shutdownTimeoutMs: 60_000 }, run: () => gate.promise });
     await h.server.start();
     const handled = h.deliver(0).catch(() => {});
     await waitFor(() => h.server.stats.inFlight === 1, 'the run to start');
     const before = snapshot();
-    const remove = h.server.handleSignals();
+    const forced: NodeJS.Signals[] = [];
+    let stopped = 0;
+    const remove = h.server.handleSignals({
+      onForce: (signal) => forced.push(signal),
+      onStopped: () => stopped++,
+    });
     onTestFinished(remove);
     const onSignal = added(before, 'SIGINT');
     onSignal('SIGINT');
     expect(h.server.state).toBe('stopping');
-    // The same Ctrl-C delivered twice (by a wrapper) does not force an exit.
+    // The same Ctrl-C delivered twice (by a wrapper) does not force.
     now += 100;
     onSignal('SIGINT');
-    expect(exit).not.toHaveBeenCalled();
+    expect(forced).toEqual([]);
     now += 5_000;
     onSignal('SIGINT');
-    expect(exit).toHaveBeenCalledWith(130);
+    expect(forced).toEqual(['SIGINT']);
+    // The run never finishes by itself: the abort is what ends the stop, long before the timeout.
+    await waitFor(() => h.server.state === 'stopped', 'the forced stop to end');
+    await waitFor(() => stopped === 1, 'onStopped');
+    expect(exit).not.toHaveBeenCalled();
+    expect(process.exitCode).toBe(savedExitCode);
     gate.resolve();
     await handled;
+  });
+
+  it('accepts a list of signals, as before', () => {
+    const h = serverHarness();
+    const before = process.listenerCount('SIGHUP');
+    const remove = h.server.handleSignals(['SIGHUP']);
+    expect(process.listenerCount('SIGHUP')).toBe(before + 1);
+    remove();
+    expect(process.listenerCount('SIGHUP')).toBe(before);
   });
 });
 
