@@ -79,6 +79,7 @@ export { Dispatcher, type DispatcherOptions } from './transport/dispatcher.js';
 export { Limiter } from './transport/limiter.js';
 export { composePush, type OutboundMessage, type PushMiddleware } from './transport/push.js';
 export type {
+  ConsumerStatus,
   InboundMessage,
   MessageHandler,
   MessageHeaders,

@@ -1,11 +1,17 @@
 import { type ResolvedKqConf, resolveKqConfs } from '../conf/kq-conf.js';
-import { ShutdownError, StateError, type TaskRunError } from '../errors/index.js';
+import {
+  ErrorCodes,
+  ShutdownError,
+  StateError,
+  type TaskRunError,
+  TransportError,
+} from '../errors/index.js';
 import { newTaskFactory, type TaskFactory } from '../factory/task-factory.js';
 import { createConsoleLogger, type Logger } from '../logger/logger.js';
 import { planRoutes } from '../routing/validate-routes.js';
 import type { ITask, ITaskServerCtx } from '../task/types.js';
 import type { PushMiddleware } from '../transport/push.js';
-import type { Transport, TransportEvent } from '../transport/types.js';
+import type { ConsumerStatus, Transport, TransportEvent } from '../transport/types.js';
 import { createMessageHandler, toError } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
@@ -30,6 +36,13 @@ export interface TaskServerOptions<T = unknown> {
   /** Receives every message that failed for good, with its coordinates. */
   readonly onError?: (error: TaskRunError) => void | Promise<void>;
   readonly retry?: RetryOptions;
+  /**
+   * How long `start()` may wait for the transport to connect and join before
+   * it stops it and rejects with a `TransportError` of code
+   * `TASKS_START_TIMEOUT` naming the last error seen. Default: no limit (the
+   * transport retries until it connects or `stop()` is called).
+   */
+  readonly startTimeoutMs?: number;
   /** How long `stop()` waits for in-flight runs before aborting them. Default 30 s. */
   readonly shutdownTimeoutMs?: number;
   readonly logger?: Logger;
@@ -55,6 +68,13 @@ export interface HandleSignalsOptions {
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** `TaskServer.status()`: the server's state, its counters and each consumer's. */
+export interface TaskServerStatus {
+  readonly state: State;
+  readonly stats: TaskServerStats;
+  readonly consumers: readonly ConsumerStatus[];
+}
+
 interface RunningTask {
   readonly taskKey: string;
   readonly conf: ResolvedKqConf;
@@ -78,6 +98,7 @@ export class TaskServer<T = unknown> {
   #releasing: Promise<void> | undefined;
   #unlistenTransport: (() => void) | undefined;
   #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
+  #lastTransportError: Error | undefined;
   readonly #stopped = Promise.withResolvers<void>();
 
   constructor(serverCtx: ITaskServerCtx<T>, options: TaskServerOptions<T>) {
@@ -89,6 +110,10 @@ export class TaskServer<T = unknown> {
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
       throw new RangeError(`shutdownTimeoutMs must be a finite number >= 0, got ${timeout}`);
     }
+    const startTimeout = options.startTimeoutMs;
+    if (startTimeout !== undefined && !(Number.isFinite(startTimeout) && startTimeout > 0)) {
+      throw new RangeError(`startTimeoutMs must be a finite number > 0, got ${startTimeout}`);
+    }
   }
 
   get state(): State {
@@ -97,6 +122,15 @@ export class TaskServer<T = unknown> {
 
   get stats(): TaskServerStats {
     return { ...this.#stats };
+  }
+
+  /** The state, the counters, and where each consumer is (joined, partitions, last fetch and commit, waits). */
+  status(): TaskServerStatus {
+    return {
+      state: this.#state,
+      stats: this.stats,
+      consumers: this.#options.transport.status?.() ?? [],
+    };
   }
 
   /** Called for every attempt's outcome; returns a function that removes the listener. */
@@ -155,7 +189,7 @@ export class TaskServer<T = unknown> {
       this.#unlistenTransport = this.#options.transport.onEvent((event) =>
         this.#onTransportEvent(event),
       );
-      await this.#options.transport.start();
+      await this.#startTransport();
       // stop() was called while the transport connected: it owns the state now, and
       // flipping back to 'running' would let new messages in while it drains.
       if (this.#stopping) return;
@@ -207,6 +241,33 @@ export class TaskServer<T = unknown> {
     }
     await this.#release();
     this.#logger.info('task server stopped', { ...this.#stats });
+  }
+
+  /** The transport's start, bounded by `startTimeoutMs` (the caller's catch stops it). */
+  async #startTransport(): Promise<void> {
+    const limit = this.#options.startTimeoutMs;
+    const started = this.#options.transport.start();
+    if (limit === undefined) return started;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = this.#lastTransportError;
+        reject(
+          new TransportError(
+            ErrorCodes.StartTimeout,
+            `the ${this.#options.transport.name} transport did not start within ${limit} ms` +
+              (last ? `; last error: ${last.message}` : ''),
+            { cause: last, retriable: true },
+          ),
+        );
+      }, limit);
+    });
+    started.catch(() => {});
+    try {
+      await Promise.race([started, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #stopTransport(): Promise<void> {
@@ -334,7 +395,10 @@ export class TaskServer<T = unknown> {
 
   #onTransportEvent(event: TransportEvent): void {
     if (event.type === 'error') {
-      this.#logger.error('transport error', { group: event.group, error: event.error });
+      this.#lastTransportError = event.error;
+      if (!event.logged) {
+        this.#logger.error('transport error', { group: event.group, error: event.error });
+      }
     } else if (event.type === 'assigned' || event.type === 'revoked') {
       this.#logger.info(`partitions ${event.type}`, {
         group: event.group,

@@ -7,6 +7,8 @@ class PartitionLedger {
   readonly entries: Entry[] = [];
   readonly byOffset = new Map<number, Entry>();
   head = 0;
+  /** The first offset begun: what a never-committed partition counts from. */
+  firstBegun: number | undefined;
   /** The highest offset begun; kept apart from `entries`, which compaction empties. */
   lastBegun: number | undefined;
   /** The next offset to commit (Kafka commits "the next offset to read"). */
@@ -61,6 +63,7 @@ export class CommitTracker {
       throw new RangeError(`offset ${offset} began after ${last} on ${topic}[${partition}]`);
     }
     ledger.lastBegun = offset;
+    ledger.firstBegun ??= offset;
     const entry: Entry = { offset, state: 'running' };
     ledger.entries.push(entry);
     ledger.byOffset.set(offset, entry);
@@ -105,6 +108,25 @@ export class CommitTracker {
       }
     }
     return out;
+  }
+
+  /**
+   * Finished runs not covered by a commit yet (`markCommitted`): below the
+   * committable position, and finished beyond a run still going. What a crash
+   * or a failed final commit would make run again.
+   */
+  finishedUncommitted(): number {
+    let count = 0;
+    for (const { ledger } of this.#ledgers.values()) {
+      const from = ledger.committed ?? ledger.firstBegun;
+      if (ledger.committable !== undefined && from !== undefined && ledger.committable > from) {
+        count += ledger.committable - from;
+      }
+      for (let i = ledger.head; i < ledger.entries.length; i++) {
+        if (ledger.entries[i]!.state === 'done') count += 1;
+      }
+    }
+    return count;
   }
 
   markCommitted(position: CommitPosition): void {

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   ErrorCodes,
+  type Logger,
   newTaskFactory,
   newTaskServer,
   newTaskServerCtx,
@@ -9,6 +10,9 @@ import {
   StateError,
   silentLogger,
   TaskServer,
+  type Transport,
+  TransportError,
+  type TransportEvent,
   withFuncRegister,
   withKafkaConf,
   withTaskRoute,
@@ -616,6 +620,94 @@ describe('TaskServer stop() during start()', () => {
       taskStops: 1,
       pluginStops: 1,
       state: 'stopped',
+    });
+  });
+});
+
+describe('TaskServer startTimeoutMs and status()', () => {
+  /** A transport that never connects: it reports one connection error, logged already. */
+  function neverStarts() {
+    let listener: ((event: TransportEvent) => void) | undefined;
+    let stops = 0;
+    let giveUp: (error: Error) => void = () => {};
+    const transport = {
+      name: 'stuck',
+      subscribe() {},
+      start: () => {
+        listener?.({
+          type: 'error',
+          error: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+          group: 'g',
+          logged: true,
+        });
+        return new Promise<void>((_, reject) => {
+          giveUp = reject;
+        });
+      },
+      commit: async () => {},
+      stop: async () => {
+        stops += 1;
+        giveUp(new Error('stopped'));
+      },
+      onEvent: (l: (event: TransportEvent) => void) => {
+        listener = l;
+        return () => {};
+      },
+      status: () => [
+        {
+          group: 'g',
+          topic: 'topic-t',
+          joined: false,
+          partitions: [],
+          uncommitted: 0,
+          waiting: { what: 'joining', since: 1 },
+        },
+      ],
+    };
+    return { transport, stops: () => stops };
+  }
+
+  function serverOn(transport: Transport, options: { startTimeoutMs?: number; logger?: Logger }) {
+    return newTaskServer(
+      newTaskServerCtx(
+        withTaskRoute({ t: 'topic-t' }),
+        withKafkaConf({ brokers: ['h:1'], group: 'g', topic: 'topic-t' }),
+        withFuncRegister((factory) => factory.gen('t', () => ({ run() {}, stop() {} }))),
+      ),
+      { transport, logger: options.logger ?? silentLogger, ...options },
+    );
+  }
+
+  it('fails start with a typed error naming the last error, and stops the transport', async () => {
+    const stuck = neverStarts();
+    const lines: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => void lines.push(message) };
+    const server = serverOn(stuck.transport, { startTimeoutMs: 200, logger });
+    const started = Date.now();
+    const error = await server.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: ErrorCodes.StartTimeout });
+    expect((error as Error).message).toContain('within 200 ms');
+    expect((error as Error).message).toContain('ECONNREFUSED');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(stuck.stops()).toBe(1);
+    expect(server.state).toBe('stopped');
+    // The transport logged its error already: the server does not log it a second time.
+    expect(lines).toEqual([]);
+  });
+
+  it('rejects a startTimeoutMs that is not a positive number', () => {
+    expect(() => serverOn(neverStarts().transport, { startTimeoutMs: 0 })).toThrow(
+      'startTimeoutMs',
+    );
+  });
+
+  it('reports each consumer through status()', () => {
+    const server = serverOn(neverStarts().transport, {});
+    expect(server.status()).toMatchObject({
+      state: 'idle',
+      stats: { succeeded: 0 },
+      consumers: [{ group: 'g', joined: false, waiting: { what: 'joining' } }],
     });
   });
 });

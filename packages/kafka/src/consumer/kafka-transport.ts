@@ -1,5 +1,6 @@
 import {
   applyKafkaEnv,
+  type ConsumerStatus,
   createConsoleLogger,
   type KqConf,
   type Logger,
@@ -124,6 +125,11 @@ export class KafkaTransport implements Transport {
       this.#state = 'stopped';
     })();
     return this.#stopping;
+  }
+
+  /** Each group member's state: joined, partitions, last fetch and commit, waits, uncommitted runs. */
+  status(): ConsumerStatus[] {
+    return this.#members.map((member) => member.status());
   }
 
   onEvent(listener: TransportListener): () => void {
