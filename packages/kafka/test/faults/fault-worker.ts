@@ -37,7 +37,11 @@ function durationOf(id: string): number {
 }
 
 const logger = createConsoleLogger({ level: 'info' });
-const transport = new KafkaTransport({ logger, commitIntervalMs: 200 });
+const transport = new KafkaTransport({
+  logger,
+  commitIntervalMs: 200,
+  ...(process.env.CLIENT_ID ? { clientId: process.env.CLIENT_ID } : {}),
+});
 const ctx = newTaskServerCtx(
   withTaskRoute({ work: topic }),
   withKafkaConf({ brokers, group, topic, offset: 'first', processors: 16, maxWaitMs: 200 }),
