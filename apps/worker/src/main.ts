@@ -55,6 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
     plugins,
     logger,
     retry: { maxAttempts: 3, initialDelayMs: 50 },
+    ...(args.startTimeoutMs === undefined ? {} : { startTimeoutMs: args.startTimeoutMs }),
     onError: (error) => logger.warn('task failed', { ...error.coordinates, reason: error.message }),
   });
 

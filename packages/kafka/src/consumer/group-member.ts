@@ -23,6 +23,8 @@ import { RebalanceHandler } from './rebalance.js';
 
 export interface GroupMemberDeps {
   readonly kafka: Kafka;
+  /** The same brokers without kafkajs's retries: the topic check before each attempt. */
+  readonly probe?: Kafka;
   readonly conf: ResolvedKqConf;
   readonly handler: MessageHandler;
   readonly options: ResolvedTransportOptions;
@@ -207,7 +209,7 @@ export class GroupMember {
       try {
         await unlessAborted(
           ensureTopics(
-            this.#deps.kafka,
+            this.#deps.probe ?? this.#deps.kafka,
             [conf.topic],
             options.createTopics,
             { brokers: conf.brokers, label: `${label}: `, signal: this.#stop.signal },

@@ -64,12 +64,17 @@ export class KafkaTransport implements Transport {
     const index = this.#subscriptions++;
     const env = this.#options.env;
     const resolved = resolveKqConf(env ? applyKafkaEnv(conf, env) : conf, `kafkaConf[${index}]`);
-    const kafka = new Kafka(toKafkaConfig(resolved, this.#options, this.#logger));
+    const config = toKafkaConfig(resolved, this.#options, this.#logger);
+    const kafka = new Kafka(config);
+    // Checks the topic before each connection attempt without kafkajs's own
+    // retries, so every failed attempt is logged at once, with its backoff.
+    const probe = new Kafka({ ...config, retry: { ...config.retry, retries: 0 } });
     for (let i = 0; i < resolved.conns; i++) {
       const member = resolved.conns > 1 ? ` (member ${i + 1}/${resolved.conns})` : '';
       this.#members.push(
         new GroupMember({
           kafka,
+          probe,
           conf: resolved,
           handler,
           options: this.#options,
