@@ -6,6 +6,7 @@ import {
   isTasksError,
   newTaskServer,
   newTaskServerCtx,
+  ShutdownError,
   type TaskServerPlugin,
   withFuncRegister,
   withKafkaConf,
@@ -65,9 +66,13 @@ async function main(argv: readonly string[]): Promise<number> {
   // Before start(): a SIGTERM while the worker still joins its groups leaves them cleanly.
   // The library never exits the process; a second Ctrl-C exits here.
   const removeSignals = server.handleSignals({ onForce: () => process.exit(130) });
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // A signal stopped the server while it joined: a clean stop, not a failure.
+    if (!(error instanceof ShutdownError)) throw error;
+  }
   if (server.state !== 'running') {
-    // A signal stopped the server while it started.
     await server.stopped();
     removeSignals();
     await backend.close();

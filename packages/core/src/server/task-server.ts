@@ -143,7 +143,7 @@ export class TaskServer<T = unknown> {
    * Validates routes, registrations and confs, builds one task per conf and
    * starts consuming. Throws a `ConfigError` or `RouteError` naming what is
    * wrong, before anything connects. When `stop()` (or a signal) ends a start
-   * still connecting, it resolves once stopped, with `state` 'stopped'.
+   * still connecting, it rejects with a `ShutdownError`.
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new StateError(`start() called while ${this.#state}`);
@@ -200,12 +200,6 @@ export class TaskServer<T = unknown> {
         tasks: plan.map((p) => ({ task: p.taskKey, topic: p.conf.topic, group: p.conf.group })),
       });
     } catch (error) {
-      // stop() was called while the transport connected and it gave up for that
-      // reason: not a failure of start. The stop in progress owns the cleanup.
-      if (this.#stopping && error instanceof ShutdownError) {
-        await this.#stopping;
-        return;
-      }
       this.#state = 'stopping';
       this.#abort.abort(new ShutdownError());
       // Subscribing may have opened connections; give them back before failing.

@@ -569,34 +569,6 @@ describe('TaskServer.handleSignals', () => {
 });
 
 describe('TaskServer stop() during start()', () => {
-  it('resolves start() (state stopped) when stop() cut the connect short', async () => {
-    let giveUp: (error: Error) => void = () => {};
-    const transport = {
-      name: 'slow',
-      subscribe() {},
-      start: () =>
-        new Promise<void>((_, reject) => {
-          giveUp = reject;
-        }),
-      commit: async () => {},
-      stop: async () => giveUp(new ShutdownError('stopped before it connected')),
-      onEvent: () => () => {},
-    };
-    const server = newTaskServer(
-      newTaskServerCtx(
-        withTaskRoute({ t: 'topic-t' }),
-        withKafkaConf({ brokers: ['h:1'], group: 'g', topic: 'topic-t' }),
-        withFuncRegister((factory) => factory.gen('t', () => ({ run() {}, stop() {} }))),
-      ),
-      { transport, logger: silentLogger },
-    );
-    const starting = server.start();
-    await Promise.resolve();
-    await server.stop();
-    await expect(starting).resolves.toBeUndefined();
-    expect(server.state).toBe('stopped');
-  });
-
   it('stops tasks and plugins once when stop() races a start() that then fails', async () => {
     let pluginStops = 0;
     let taskStops = 0;

@@ -209,10 +209,15 @@ export class GroupMember {
       try {
         await unlessAborted(
           ensureTopics(
-            this.#deps.probe ?? this.#deps.kafka,
+            this.#deps.kafka,
             [conf.topic],
             options.createTopics,
-            { brokers: conf.brokers, label: `${label}: `, signal: this.#stop.signal },
+            {
+              brokers: conf.brokers,
+              label: `${label}: `,
+              signal: this.#stop.signal,
+              ...(this.#deps.probe ? { probe: this.#deps.probe } : {}),
+            },
             logger,
           ),
           this.#stop.signal,

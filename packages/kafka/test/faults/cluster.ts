@@ -21,15 +21,28 @@ function env(name: string): string {
 export const faultBrokers = (): string[] => env('KAFKA_FAULT_BROKERS').split(',');
 
 /** kafka.sh, on the fault cluster's state directory. */
-async function kafkaSh(...args: string[]): Promise<void> {
+async function kafkaSh(args: string[], extraEnv: Record<string, string> = {}): Promise<void> {
   await run('bash', [script, ...args], {
-    env: { ...process.env, KAFKA_STATE_DIR: env('KAFKA_FAULT_STATE_DIR') },
+    env: { ...process.env, ...extraEnv, KAFKA_STATE_DIR: env('KAFKA_FAULT_STATE_DIR') },
     timeout: 180_000,
   });
 }
 
-export const killNode = (node: number) => kafkaSh('stop-node', String(node), '--kill');
-export const startNode = (node: number) => kafkaSh('start-node', String(node));
+export const killNode = (node: number) => kafkaSh(['stop-node', String(node), '--kill']);
+export const startNode = (node: number) => kafkaSh(['start-node', String(node)]);
+
+/**
+ * Restarts a cluster whose nodes are all down. `kafka.sh start-node` waits
+ * (under its lock) until the node is ready, which a lone KRaft voter never is:
+ * the first node is launched with a short readiness wait whose failure is
+ * expected (the node keeps running), the others then form the quorum.
+ */
+export async function startAllNodes(nodes: readonly number[]): Promise<void> {
+  const [first, ...rest] = nodes;
+  await kafkaSh(['start-node', String(first)], { KAFKA_START_TIMEOUT: '3' }).catch(() => {});
+  for (const node of rest) await startNode(node);
+  await startNode(first!);
+}
 
 export function newAdmin(): Admin {
   return new Kafka({

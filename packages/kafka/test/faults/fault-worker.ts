@@ -11,6 +11,7 @@ import {
   createConsoleLogger,
   newTaskServer,
   newTaskServerCtx,
+  ShutdownError,
   type TaskContext,
   withFuncRegister,
   withKafkaConf,
@@ -68,8 +69,12 @@ try {
   await server.start();
   if (server.state === 'running') process.stdout.write('ready\n');
 } catch (error) {
-  process.stdout.write(
-    `start-failed ${JSON.stringify({ code: (error as { code?: string }).code, message: (error as Error).message })}\n`,
-  );
-  process.exitCode = 1;
+  // A SIGTERM while joining ends start() with a ShutdownError: a clean stop.
+  if (error instanceof ShutdownError) await server.stopped();
+  else {
+    process.stdout.write(
+      `start-failed ${JSON.stringify({ code: (error as { code?: string }).code, message: (error as Error).message })}\n`,
+    );
+    process.exitCode = 1;
+  }
 }

@@ -1,0 +1,105 @@
+// Scenario 4: the whole cluster down for 20 s, then back. Nothing is lost;
+// the workers recover by themselves; duplicates are reported and bounded by
+// what the workers said they could not commit, plus the runs in flight.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { uniqueName, waitFor } from '@tasks/testing';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDurableTopic,
+  faultBrokers,
+  killNode,
+  newAdmin,
+  report,
+  startAllNodes,
+} from './cluster.js';
+import { produceIds } from './produce.js';
+import {
+  duplicates,
+  type FaultWorker,
+  logLines,
+  records,
+  requireBuild,
+  spawnWorker,
+} from './workers.js';
+
+const total = 12_000;
+const processors = 16;
+const nodes = [1, 2, 3];
+
+describe('whole cluster down 20 s', () => {
+  let admin: Admin;
+  const topic = uniqueName('faults-outage');
+  const workers: FaultWorker[] = [];
+
+  beforeAll(async () => {
+    requireBuild();
+    admin = newAdmin();
+    await admin.connect();
+    await createDurableTopic(admin, topic, 8);
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await startAllNodes(nodes);
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+  });
+
+  it('loses nothing and recovers by itself; duplicates bounded by the uncommitted', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'faults-outage-')), 'ids.txt');
+    const ids = await produceIds(topic, total);
+    const env = {
+      KAFKA_BROKERS: faultBrokers().join(','),
+      TOPIC: topic,
+      GROUP: uniqueName('faults-outage-group'),
+      OUT: out,
+      TASK_MAX_MS: '150',
+    };
+    for (let i = 0; i < 2; i++) workers.push(spawnWorker(env));
+    await Promise.all(workers.map((w) => w.ready));
+    await waitFor(() => records(out).length >= 2_000, { timeoutMs: 120_000 });
+    await Promise.all(nodes.map((k) => killNode(k)));
+    await sleep(20_000);
+    await startAllNodes(nodes);
+    const readyAt = Date.now();
+    // Recovered when every partition with work left made progress after the cluster came back.
+    await waitFor(
+      () => {
+        const list = records(out);
+        if (new Set(list.map((r) => r.id)).size >= total) return true;
+        return new Set(list.filter((r) => r.at > readyAt).map((r) => r.partition)).size === 8;
+      },
+      { timeoutMs: 180_000, intervalMs: 250 },
+    );
+    const recoveryMs = Date.now() - readyAt;
+    await waitFor(() => new Set(records(out).map((r) => r.id)).size >= total, {
+      timeoutMs: 240_000,
+      intervalMs: 250,
+    });
+    const list = records(out);
+    const seen = new Set(list.map((r) => r.id));
+    const lost = ids.filter((id) => !seen.has(id)).length;
+    const dups = duplicates(list);
+    const uncommitted = workers
+      .flatMap((w) => logLines(w))
+      .map((line) => /(\d+) finished runs could not be committed/.exec(line.msg))
+      .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
+    const reconnectLogged = workers.every((w) =>
+      logLines(w).some((line) => line.msg.includes('done reconnecting')),
+    );
+    report('4 cluster down 20 s', {
+      ids: total,
+      lost,
+      duplicates: dups,
+      'reported uncommitted': uncommitted,
+      'recovery after cluster ready ms': recoveryMs,
+      'reconnect logged': String(reconnectLogged),
+    });
+    expect(lost).toBe(0);
+    expect(dups).toBeLessThanOrEqual(uncommitted + 2 * processors + 2 * 250);
+    expect(reconnectLogged).toBe(true);
+  });
+});
