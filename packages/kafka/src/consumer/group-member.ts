@@ -283,6 +283,13 @@ export class GroupMember {
       consumer.on(events.GROUP_JOIN, ({ payload }) => {
         if (!current()) return;
         this.#rebalance.onJoin(payload.memberAssignment);
+        // With no partitions there is no fetch to wait for: the rebalance is over.
+        if (
+          this.#waiting?.what === 'rebalancing' &&
+          this.#rebalance.partitionsOf(this.#deps.conf.topic).length === 0
+        ) {
+          this.#endWait();
+        }
         logger.debug(`${this.#deps.label}: joined the group`, {
           assignment: payload.memberAssignment,
         });

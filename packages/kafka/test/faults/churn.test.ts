@@ -40,8 +40,8 @@ describe('group churn', () => {
   });
   afterAll(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin?.disconnect();
   });
 
   const members = async (): Promise<string[]> => {

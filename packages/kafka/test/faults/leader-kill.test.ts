@@ -28,8 +28,8 @@ describe('leader SIGKILL during pushes', () => {
     await createDurableTopic(admin, topic, 8);
   });
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin?.disconnect();
   });
 
   it('loses no resolved push across two leader kills; rejections are typed', async () => {

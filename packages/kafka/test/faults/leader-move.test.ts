@@ -42,8 +42,8 @@ describe('a partition leader moving under a batch', () => {
     });
   });
   afterAll(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin?.disconnect();
   });
 
   it('sends every record of a resolved batch, also to the partition that moved', async () => {

@@ -44,8 +44,8 @@ describe('whole cluster down 20 s', () => {
   afterAll(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
     await startAllNodes(nodes);
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin?.disconnect();
   });
 
   it('loses nothing and recovers by itself; duplicates bounded by the uncommitted', async () => {

@@ -31,8 +31,8 @@ describe('worker SIGKILL x3 mid-stream', () => {
   });
   afterAll(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin?.disconnect();
   });
 
   it('loses nothing; bounded duplicates; partitions move within the session timeout', async () => {
