@@ -51,6 +51,19 @@ export default defineConfig({
           fileParallelism: true,
         },
       },
+      {
+        resolve: { alias },
+        test: {
+          // Kills and restarts brokers of its own 3-node cluster: one file at a time,
+          // and after the other projects (`pnpm test` runs it as a second vitest run).
+          name: 'faults',
+          include: ['packages/*/test/faults/**/*.test.ts'],
+          globalSetup: ['./tooling/vitest/kafka-fault-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -8,6 +8,8 @@ import {
   isTasksError,
   newTaskServer,
   newTaskServerCtx,
+  pushRoutes,
+  ShutdownError,
   type TaskServer,
   type TaskServerPlugin,
   withFuncRegister,
@@ -80,6 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
       plugins,
       logger,
       retry: { maxAttempts: 3, initialDelayMs: 50 },
+      ...(args.startTimeoutMs === undefined ? {} : { startTimeoutMs: args.startTimeoutMs }),
       onError: (error) =>
         logger.warn('task failed', { ...error.coordinates, reason: error.message }),
     },
@@ -107,15 +110,50 @@ async function runDemo(
   server: TaskServer<WorkerServices>,
 ): Promise<() => void> {
   const batch = demoBatch(args.demo, args.demoInvalid);
+  // Both route forms, read as task key -> topic.
+  const route = pushRoutes(config.taskRoute, config.kafkaConf);
   const consumed = new Set(config.kafkaConf.map((conf) => conf.topic));
-  const elsewhere = batch.filter((task) => !isConsumed(task, config, consumed));
+  const elsewhere = batch.filter((task) => !isConsumed(route[task.taskKey], consumed));
   const runId = randomUUID();
   const progress = new DemoProgress(runId, batch.length - elsewhere.length, elsewhere.length);
   server.onRun(progress.observe);
-  await server.start();
+  // Before start(): a SIGTERM while the worker still joins its groups leaves them cleanly.
+  // The library never exits the process; a second Ctrl-C exits here.
+  const removeSignals = server.handleSignals({ onForce: () => process.exit(130) });
+  try {
+    return await demo(args, config, backend, server, { batch, route, elsewhere, runId, progress });
+  } finally {
+    removeSignals();
+  }
+}
+
+async function demo(
+  args: ReturnType<typeof parseWorkerArgs>,
+  config: WorkerConfig,
+  backend: Backend,
+  server: TaskServer<WorkerServices>,
+  run: {
+    batch: readonly DemoTask[];
+    route: Readonly<Record<string, string>>;
+    elsewhere: readonly DemoTask[];
+    runId: string;
+    progress: DemoProgress;
+  },
+): Promise<() => void> {
+  const { batch, route, elsewhere, runId, progress } = run;
+  try {
+    await server.start();
+  } catch (error) {
+    // A signal stopped the server while it joined: a clean stop, not a failure.
+    if (!(error instanceof ShutdownError)) throw error;
+  }
+  if (server.state !== 'running') {
+    await server.stopped();
+    return () => status('stopped before the worker joined its groups');
+  }
   status(`worker "${config.name}" running on ${backend.name}; pushing ${args.demo} demo tasks`);
   if (elsewhere.length > 0) {
-    const topics = [...new Set(elsewhere.map((task) => config.taskRoute[task.taskKey]))];
+    const topics = [...new Set(elsewhere.map((task) => route[task.taskKey]))];
     status(
       `${elsewhere.length} of them to ${topics.join(', ')}, which no consumer here reads: counted as pushed elsewhere`,
     );
@@ -139,19 +177,16 @@ async function runDemo(
     status(progress.line());
   }, 500);
   progress.done().then(() => status(`${progress.line()} — demo batch done; Ctrl-C to stop`));
-  const removeSignals = server.handleSignals();
   try {
     await server.stopped();
   } finally {
-    removeSignals();
     clearInterval(ticker);
   }
   return () => status(`stopped: ${progress.line()}`);
 }
 
-/** Whether a consumer of this process reads the topic the task is routed to. */
-function isConsumed(task: DemoTask, config: WorkerConfig, consumed: ReadonlySet<string>): boolean {
-  const topic = config.taskRoute[task.taskKey];
+/** Whether a consumer of this process reads the topic a task is routed to. */
+function isConsumed(topic: string | undefined, consumed: ReadonlySet<string>): boolean {
   // No route at all: pushing it fails with a RouteError, so it never needs counting.
   return topic === undefined || consumed.has(topic);
 }

@@ -57,6 +57,7 @@ export {
 } from './server/retry.js';
 export type { RunEvent, RunListener, RunOutcome } from './server/run-event.js';
 export {
+  type HandleSignalsOptions,
   newTaskServer,
   TaskServer,
   type TaskServerOptions,
@@ -86,6 +87,7 @@ export type {
 // Transport-author machinery (Dispatcher, CommitTracker, PartitionState, composePush) is in `@tasks/core/transport`.
 export type { OutboundMessage, PushMiddleware } from './transport/push.js';
 export type {
+  ConsumerStatus,
   InboundMessage,
   MessageHandler,
   MessageHeaders,

@@ -9,8 +9,13 @@ export interface WorkerArgs {
   /** Stop once every pushed task settled, and print the JSON summary. */
   readonly exitWhenIdle: boolean;
   readonly transport: 'memory' | 'kafka';
+  /** How long start may wait for the brokers, in ms; undefined waits as long as it takes. */
+  readonly startTimeoutMs: number | undefined;
   readonly help: boolean;
 }
+
+/** `--exit-when-idle` without `--start-timeout`: a script never hangs on a wrong address. */
+export const exitWhenIdleStartTimeoutS = 30;
 
 /** The help text; `defaultConfig` is the file read when `--config` is not given. */
 export const usage = (
@@ -23,6 +28,8 @@ Options:
   --demo-invalid <n>     make the last n demo tasks invalid (default: 0)
   --exit-when-idle       exit once every demo task settled; print a JSON summary on stdout
   --transport <name>     memory (default) or kafka (the default when KAFKA_BROKERS is set)
+  --start-timeout <s>    fail (exit 1) if the brokers are not joined within s seconds
+                         (default: no limit; 30 with --exit-when-idle)
   -h, --help             show this text
 `;
 
@@ -55,12 +62,25 @@ export function parseWorkerArgs(
   const demo = count('demo', values.demo, 100);
   const demoInvalid = count('demo-invalid', values['demo-invalid'], 0);
   if (demoInvalid > demo) throw new UsageError('--demo-invalid cannot exceed --demo');
+  const exitWhenIdle = values['exit-when-idle'] ?? false;
+  const rawTimeout = values['start-timeout'];
+  let startTimeoutMs: number | undefined;
+  if (rawTimeout !== undefined) {
+    const seconds = Number(rawTimeout);
+    if (!(Number.isFinite(seconds) && seconds > 0)) {
+      throw new UsageError(`--start-timeout must be a number of seconds > 0, got "${rawTimeout}"`);
+    }
+    startTimeoutMs = Math.round(seconds * 1000);
+  } else if (exitWhenIdle) {
+    startTimeoutMs = exitWhenIdleStartTimeoutS * 1000;
+  }
   return {
     config: values.config ?? defaultConfig,
     demo,
     demoInvalid,
-    exitWhenIdle: values['exit-when-idle'] ?? false,
+    exitWhenIdle,
     transport,
+    startTimeoutMs,
     help: values.help ?? false,
   };
 }
@@ -76,6 +96,7 @@ function parse(args: readonly string[]) {
       'demo-invalid': { type: 'string' },
       'exit-when-idle': { type: 'boolean' },
       transport: { type: 'string' },
+      'start-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

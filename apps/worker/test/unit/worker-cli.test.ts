@@ -34,6 +34,14 @@ describe('worker command line', () => {
     expect(() => parseWorkerArgs(['--bogus'], {}, 'c')).toThrow(UsageError);
   });
 
+  it('bounds start with --start-timeout, 30 s by default with --exit-when-idle', () => {
+    expect(parseWorkerArgs(['--start-timeout', '2.5'], {}, 'c').startTimeoutMs).toBe(2_500);
+    expect(parseWorkerArgs(['--exit-when-idle'], {}, 'c').startTimeoutMs).toBe(30_000);
+    expect(parseWorkerArgs([], {}, 'c').startTimeoutMs).toBeUndefined();
+    expect(() => parseWorkerArgs(['--start-timeout', '0'], {}, 'c')).toThrow(/--start-timeout/);
+    expect(() => parseWorkerArgs(['--start-timeout', 'soon'], {}, 'c')).toThrow(UsageError);
+  });
+
   it('makes a demo batch of orders and payments, the last ones broken on request', () => {
     const batch = demoBatch(10, 2);
     expect(batch.map((t) => t.taskKey)).toEqual(
@@ -42,6 +50,20 @@ describe('worker command line', () => {
     expect(() => JSON.parse(batch[0]!.value)).not.toThrow();
     expect(() => JSON.parse(batch[8]!.value)).toThrow();
     expect(JSON.parse(batch[9]!.value).amountCents).toBeLessThan(0);
+  });
+});
+
+describe('the built worker against an address where nothing listens', () => {
+  it('--exit-when-idle fails within --start-timeout with a typed error and exit 1', async () => {
+    const started = Date.now();
+    const run = await runWorker(
+      ['--demo', '1', '--exit-when-idle', '--transport', 'kafka', '--start-timeout', '3'],
+      { KAFKA_BROKERS: '127.0.0.1:1' },
+    );
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('TASKS_START_TIMEOUT');
+    expect(run.stdout).toBe('');
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
 

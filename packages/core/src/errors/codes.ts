@@ -23,6 +23,8 @@ export const ErrorCodes = {
   TopicNotFound: 'TASKS_TOPIC_NOT_FOUND',
   /** A message could not be sent. */
   PushFailed: 'TASKS_PUSH_FAILED',
+  /** The transport did not connect and join within the server's `startTimeoutMs`. */
+  StartTimeout: 'TASKS_START_TIMEOUT',
   /** Any other failure inside a transport. */
   TransportFailed: 'TASKS_TRANSPORT_FAILED',
   /** The operation needs a state the component is not in (e.g. push after close). */

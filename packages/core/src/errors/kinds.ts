@@ -98,6 +98,7 @@ export class TransportError extends TasksError {
       | typeof ErrorCodes.AuthenticationFailed
       | typeof ErrorCodes.TopicNotFound
       | typeof ErrorCodes.PushFailed
+      | typeof ErrorCodes.StartTimeout
       | typeof ErrorCodes.TransportFailed,
     message: string,
     options: TasksErrorOptions = {},

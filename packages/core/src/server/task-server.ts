@@ -1,9 +1,11 @@
 import { type ResolvedKqConf, resolveKqConfs } from '../conf/kq-conf.js';
 import {
   ConfigError,
+  ErrorCodes,
   ShutdownError,
   StateError,
   type TaskRunError,
+  TransportError,
   toError,
 } from '../errors/index.js';
 import { newTaskFactory, type TaskFactory } from '../factory/task-factory.js';
@@ -11,7 +13,7 @@ import { createConsoleLogger, type Logger } from '../logger/logger.js';
 import { planRouting, type RoutingPlan } from '../routing/validate-routes.js';
 import type { ITask, ITaskServerCtx } from '../task/types.js';
 import type { PushMiddleware } from '../transport/push.js';
-import type { Transport, TransportEvent } from '../transport/types.js';
+import type { ConsumerStatus, Transport, TransportEvent } from '../transport/types.js';
 import { createMessageHandler } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
@@ -36,6 +38,13 @@ export interface TaskServerOptions<T = unknown> {
   /** Receives every message that failed for good, with its coordinates. */
   readonly onError?: (error: TaskRunError) => void | Promise<void>;
   readonly retry?: RetryOptions;
+  /**
+   * How long `start()` may wait for the transport to connect and join before
+   * it stops it and rejects with a `TransportError` of code
+   * `TASKS_START_TIMEOUT` naming the last error seen. Default: no limit (the
+   * transport retries until it connects or `stop()` is called).
+   */
+  readonly startTimeoutMs?: number;
   /** How long `stop()` waits for in-flight runs before aborting them. Default 30 s. */
   readonly shutdownTimeoutMs?: number;
   readonly logger?: Logger;
@@ -49,7 +58,24 @@ export interface TaskServerStats {
   readonly inFlight: number;
 }
 
+/** What `handleSignals` listens to and whom it tells. */
+export interface HandleSignalsOptions {
+  /** Default `['SIGINT', 'SIGTERM']`. */
+  readonly signals?: readonly NodeJS.Signals[];
+  /** A signal came again while draining; in-flight runs were aborted. Exit here if you want. */
+  readonly onForce?: (signal: NodeJS.Signals) => void;
+  /** The stop a signal started has settled; `error` when it failed. */
+  readonly onStopped?: (error?: Error) => void;
+}
+
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** `TaskServer.status()`: the server's state, its counters and each consumer's. */
+export interface TaskServerStatus {
+  readonly state: State;
+  readonly stats: TaskServerStats;
+  readonly consumers: readonly ConsumerStatus[];
+}
 
 interface RunningTask {
   readonly taskKey: string;
@@ -75,6 +101,7 @@ export class TaskServer<T = unknown> {
   #unlistenTransport: (() => void) | undefined;
   #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
   #routing: RoutingPlan | undefined;
+  #lastTransportError: Error | undefined;
   readonly #stopped = Promise.withResolvers<void>();
 
   constructor(serverCtx: ITaskServerCtx<T>, options: TaskServerOptions<T>) {
@@ -86,6 +113,12 @@ export class TaskServer<T = unknown> {
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
       throw new ConfigError([
         { path: 'shutdownTimeoutMs', message: `must be a finite number >= 0, got ${timeout}` },
+      ]);
+    }
+    const startTimeout = options.startTimeoutMs;
+    if (startTimeout !== undefined && !(Number.isFinite(startTimeout) && startTimeout > 0)) {
+      throw new ConfigError([
+        { path: 'startTimeoutMs', message: `must be a finite number > 0, got ${startTimeout}` },
       ]);
     }
   }
@@ -107,6 +140,15 @@ export class TaskServer<T = unknown> {
     return this.#routing;
   }
 
+  /** The state, the counters, and where each consumer is (joined, partitions, last fetch and commit, waits). */
+  status(): TaskServerStatus {
+    return {
+      state: this.#state,
+      stats: this.stats,
+      consumers: this.#options.transport.status?.() ?? [],
+    };
+  }
+
   /** Called for every attempt's outcome; returns a function that removes the listener. */
   onRun(listener: RunListener): () => void {
     this.#listeners.add(listener);
@@ -116,7 +158,8 @@ export class TaskServer<T = unknown> {
   /**
    * Validates routes, registrations and confs, builds one task per conf and
    * starts consuming. Throws a `ConfigError` or `RouteError` naming what is
-   * wrong, before anything connects.
+   * wrong, before anything connects. When `stop()` (or a signal) ends a start
+   * still connecting, it rejects with a `ShutdownError`.
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new StateError(`start() called while ${this.#state}`);
@@ -181,7 +224,7 @@ export class TaskServer<T = unknown> {
       this.#unlistenTransport = this.#options.transport.onEvent((event) =>
         this.#onTransportEvent(event),
       );
-      await this.#options.transport.start();
+      await this.#startTransport();
       // stop() was called while the transport connected: it owns the state now, and
       // flipping back to 'running' would let new messages in while it drains.
       if (this.#stopping) return;
@@ -235,6 +278,33 @@ export class TaskServer<T = unknown> {
     this.#logger.info('task server stopped', { ...this.#stats });
   }
 
+  /** The transport's start, bounded by `startTimeoutMs` (the caller's catch stops it). */
+  async #startTransport(): Promise<void> {
+    const limit = this.#options.startTimeoutMs;
+    const started = this.#options.transport.start();
+    if (limit === undefined) return started;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = this.#lastTransportError;
+        reject(
+          new TransportError(
+            ErrorCodes.StartTimeout,
+            `the ${this.#options.transport.name} transport did not start within ${limit} ms` +
+              (last ? `; last error: ${last.message}` : ''),
+            { cause: last, retriable: true },
+          ),
+        );
+      }, limit);
+    });
+    started.catch(() => {});
+    try {
+      await Promise.race([started, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #stopTransport(): Promise<void> {
     try {
       await this.#options.transport.stop();
@@ -269,30 +339,47 @@ export class TaskServer<T = unknown> {
   }
 
   /**
-   * Stops gracefully on the first SIGINT/SIGTERM and exits at once on
-   * another one a second or more later (a duplicate delivered within that
-   * second is ignored). Returns a function that removes the handlers.
+   * Stops gracefully on the first SIGINT/SIGTERM. A later one (a second or
+   * more after the first; a duplicate delivered within that second is
+   * ignored) aborts the runs still in flight, so the stop ends now (they stay
+   * uncommitted and are delivered again), then calls `onForce`. It never
+   * exits the process: that is the application's call (the sample worker
+   * exits with 130 in `onForce`). Call it before `start()` so a signal during
+   * the join still leaves the group cleanly. Returns a function that removes
+   * the handlers (they also go once the stop settled).
    */
-  handleSignals(signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
+  handleSignals(options: HandleSignalsOptions | readonly NodeJS.Signals[] = {}): () => void {
+    const {
+      signals = ['SIGINT', 'SIGTERM'],
+      onForce,
+      onStopped,
+    } = Array.isArray(options)
+      ? { signals: options as readonly NodeJS.Signals[] }
+      : (options as HandleSignalsOptions);
     let firstAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       const now = Date.now();
       // Wrappers (pnpm, shells) may deliver one Ctrl-C twice; only a later signal forces.
       if (firstAt !== 0) {
         if (now - firstAt < 1_000) return;
-        this.#logger.warn(`${signal} again: exiting without draining`);
-        process.exit(130);
+        this.#logger.warn(`${signal} again: aborting in-flight runs (they stay uncommitted)`, {
+          inFlight: this.#stats.inFlight,
+        });
+        if (!this.#abort.signal.aborted) this.#abort.abort(new ShutdownError());
+        onForce?.(signal);
+        return;
       }
       firstAt = now;
       this.#logger.info(`${signal} received: draining in-flight runs (send again to force)`);
       this.stop().then(
         () => {
-          process.exitCode ??= 0;
           remove();
+          onStopped?.();
         },
         (error: unknown) => {
           this.#logger.error('shutdown failed', { error: toError(error) });
-          process.exitCode = 1;
+          remove();
+          onStopped?.(toError(error));
         },
       );
     };
@@ -342,7 +429,10 @@ export class TaskServer<T = unknown> {
 
   #onTransportEvent(event: TransportEvent): void {
     if (event.type === 'error') {
-      this.#logger.error('transport error', { group: event.group, error: event.error });
+      this.#lastTransportError = event.error;
+      if (!event.logged) {
+        this.#logger.error('transport error', { group: event.group, error: event.error });
+      }
     } else if (event.type === 'assigned' || event.type === 'revoked') {
       this.#logger.info(`partitions ${event.type}`, {
         group: event.group,

@@ -76,6 +76,19 @@ export class CommitTracker {
     return out;
   }
 
+  /**
+   * Finished runs not covered by a commit yet (`markCommitted`): below the
+   * committable position, and finished beyond a run still going. What a crash
+   * or a failed final commit would make run again.
+   */
+  finishedUncommitted(): number {
+    let count = 0;
+    for (const byPartition of this.#partitions.values()) {
+      for (const state of byPartition.values()) count += state.finishedUncommitted();
+    }
+    return count;
+  }
+
   markCommitted(position: CommitPosition): void {
     const state = this.#find(position.topic, position.partition);
     if (state && (state.committed === undefined || position.offset > state.committed)) {

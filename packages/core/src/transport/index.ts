@@ -5,6 +5,7 @@ export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export { PartitionState } from './partition-state.js';
 export { composePush, type OutboundMessage, type PushMiddleware } from './push.js';
 export type {
+  ConsumerStatus,
   InboundMessage,
   MessageHandler,
   MessageHeaders,

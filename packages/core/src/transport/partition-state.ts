@@ -35,6 +35,8 @@ export class PartitionState {
   #open = 0;
   /** The highest offset begun this generation (-1: none); kept apart from the ledger, which compaction empties. */
   #lastBegun = -1;
+  /** The first offset begun this generation (-1: none): what a never-committed partition counts from. */
+  #firstBegun = -1;
   /** The next offset to commit (Kafka commits "the next offset to read"). */
   committable: number | undefined;
   committed: number | undefined;
@@ -64,6 +66,7 @@ export class PartitionState {
     const tail = this.#offsets.length - 1;
     if (offset === last && this.#states[tail] === RUNNING) return this.#base + tail;
     this.#lastBegun = offset;
+    if (this.#firstBegun < 0) this.#firstBegun = offset;
     this.#offsets.push(offset);
     this.#states.push(RUNNING);
     this.#open += 1;
@@ -123,6 +126,22 @@ export class PartitionState {
     return offsets[i] === offset && this.#states[i] === RUNNING ? this.#base + i : -1;
   }
 
+  /**
+   * Finished runs not covered by a commit yet (`committed`): below the
+   * committable position, and finished beyond a run still going. What a crash
+   * or a failed final commit would make run again.
+   */
+  finishedUncommitted(): number {
+    let count = 0;
+    const from = this.committed ?? (this.#firstBegun < 0 ? undefined : this.#firstBegun);
+    if (this.committable !== undefined && from !== undefined && this.committable > from) {
+      count += this.committable - from;
+    }
+    const states = this.#states;
+    for (let i = this.#head; i < states.length; i++) if (states[i] === DONE) count += 1;
+    return count;
+  }
+
   /** Entries the ledger holds (finished ones are dropped in chunks): bounded while commits advance. */
   get tracked(): number {
     return this.#offsets.length;
@@ -142,6 +161,7 @@ export class PartitionState {
     this.#head = 0;
     this.#open = 0;
     this.#lastBegun = -1;
+    this.#firstBegun = -1;
     this.committable = undefined;
     this.committed = undefined;
   }

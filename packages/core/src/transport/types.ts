@@ -25,7 +25,13 @@ export type MessageHandler = (message: InboundMessage) => Promise<void>;
 
 /** What a transport reports that is not tied to one message. */
 export type TransportEvent =
-  | { readonly type: 'error'; readonly error: Error; readonly group?: string }
+  | {
+      readonly type: 'error';
+      readonly error: Error;
+      readonly group?: string;
+      /** The transport logged it already (with its retry and backoff): listeners need not. */
+      readonly logged?: boolean;
+    }
   | {
       readonly type: 'assigned';
       readonly group: string;
@@ -48,6 +54,23 @@ export type TransportEvent =
 
 export type TransportListener = (event: TransportEvent) => void;
 
+/** Where one consumer (group member) is, for `TaskServer.status()`. Times are epoch ms. */
+export interface ConsumerStatus {
+  readonly group: string;
+  readonly topic: string;
+  /** In the group with an assignment, fetching. */
+  readonly joined: boolean;
+  readonly partitions: readonly number[];
+  readonly lastFetchAt?: number;
+  readonly lastCommitAt?: number;
+  /** Set while the member lost its connection and is connecting again. */
+  readonly reconnectingSince?: number;
+  /** Finished runs whose offsets could not be committed (lost connection, failed final commit): they run again. */
+  readonly uncommitted: number;
+  /** A wait in progress (joining, rebalancing, reconnecting) and since when. */
+  readonly waiting?: { readonly what: string; readonly since: number };
+}
+
 /**
  * The seam between core and a message source. `@tasks/kafka` implements it
  * over kafkajs, `@tasks/testing` over an in-memory broker.
@@ -65,4 +88,6 @@ export interface Transport {
   stop(): Promise<void>;
   /** Listens to transport events; returns a function that removes the listener. */
   onEvent(listener: TransportListener): () => void;
+  /** Where each consumer is now (optional: transports without groups may leave it out). */
+  status?(): readonly ConsumerStatus[];
 }

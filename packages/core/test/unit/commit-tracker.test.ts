@@ -186,3 +186,21 @@ describe('CommitTracker', () => {
     expect(tracker.inFlight).toBe(0);
   });
 });
+
+describe('CommitTracker.finishedUncommitted', () => {
+  it('counts finished runs not yet covered by a commit, also beyond a run still going', () => {
+    const tracker = new CommitTracker();
+    for (const offset of [10, 11, 12, 13, 14]) tracker.begin('t', 0, offset);
+    tracker.complete('t', 0, 10);
+    tracker.complete('t', 0, 11);
+    // 12 still runs; 13 finished beyond it.
+    tracker.complete('t', 0, 13);
+    expect(tracker.finishedUncommitted()).toBe(3);
+    tracker.markCommitted({ topic: 't', partition: 0, offset: 12 });
+    expect(tracker.finishedUncommitted()).toBe(1);
+    tracker.complete('t', 0, 12);
+    expect(tracker.finishedUncommitted()).toBe(2);
+    tracker.forget('t', 0);
+    expect(tracker.finishedUncommitted()).toBe(0);
+  });
+});

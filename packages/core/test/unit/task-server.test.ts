@@ -2,6 +2,7 @@ import {
   ConfigError,
   ErrorCodes,
   type KqConf,
+  type Logger,
   newTaskFactory,
   newTaskServer,
   newTaskServerCtx,
@@ -10,6 +11,9 @@ import {
   StateError,
   silentLogger,
   TaskServer,
+  type Transport,
+  TransportError,
+  type TransportEvent,
   withFuncRegister,
   withKafkaConf,
   withTaskRoute,
@@ -603,30 +607,49 @@ describe('TaskServer.handleSignals', () => {
     expect(exit).not.toHaveBeenCalled();
   });
 
-  it('exits at once on a second signal while draining', async () => {
+  it('aborts in-flight runs on a second signal and calls onForce, never process.exit', async () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation(() => undefined as never);
     let now = 1_000_000;
     vi.spyOn(Date, 'now').mockImplementation(() => now);
     const gate = deferred();
-    const h = serverHarness({ server: { shutdownTimeoutMs: 5_000 }, run: () => gate.promise });
+    const h = serverHarness({ server: { shutdownTimeoutMs: 60_000 }, run: () => gate.promise });
     await h.server.start();
     const handled = h.deliver(0).catch(() => {});
     await waitFor(() => h.server.stats.inFlight === 1, 'the run to start');
     const before = snapshot();
-    const remove = h.server.handleSignals();
+    const forced: NodeJS.Signals[] = [];
+    let stopped = 0;
+    const remove = h.server.handleSignals({
+      onForce: (signal) => forced.push(signal),
+      onStopped: () => stopped++,
+    });
     onTestFinished(remove);
     const onSignal = added(before, 'SIGINT');
     onSignal('SIGINT');
     expect(h.server.state).toBe('stopping');
-    // The same Ctrl-C delivered twice (by a wrapper) does not force an exit.
+    // The same Ctrl-C delivered twice (by a wrapper) does not force.
     now += 100;
     onSignal('SIGINT');
-    expect(exit).not.toHaveBeenCalled();
+    expect(forced).toEqual([]);
     now += 5_000;
     onSignal('SIGINT');
-    expect(exit).toHaveBeenCalledWith(130);
+    expect(forced).toEqual(['SIGINT']);
+    // The run never finishes by itself: the abort is what ends the stop, long before the timeout.
+    await waitFor(() => h.server.state === 'stopped', 'the forced stop to end');
+    await waitFor(() => stopped === 1, 'onStopped');
+    expect(exit).not.toHaveBeenCalled();
+    expect(process.exitCode).toBe(savedExitCode);
     gate.resolve();
     await handled;
+  });
+
+  it('accepts a list of signals, as before', () => {
+    const h = serverHarness();
+    const before = process.listenerCount('SIGHUP');
+    const remove = h.server.handleSignals(['SIGHUP']);
+    expect(process.listenerCount('SIGHUP')).toBe(before + 1);
+    remove();
+    expect(process.listenerCount('SIGHUP')).toBe(before);
   });
 });
 
@@ -682,6 +705,95 @@ describe('TaskServer stop() during start()', () => {
       taskStops: 1,
       pluginStops: 1,
       state: 'stopped',
+    });
+  });
+});
+
+describe('TaskServer startTimeoutMs and status()', () => {
+  /** A transport that never connects: it reports one connection error, logged already. */
+  function neverStarts() {
+    let listener: ((event: TransportEvent) => void) | undefined;
+    let stops = 0;
+    let giveUp: (error: Error) => void = () => {};
+    const transport = {
+      name: 'stuck',
+      subscribe() {},
+      start: () => {
+        listener?.({
+          type: 'error',
+          error: new Error('connect ECONNREFUSED 127.0.0.1:1'),
+          group: 'g',
+          logged: true,
+        });
+        return new Promise<void>((_, reject) => {
+          giveUp = reject;
+        });
+      },
+      commit: async () => {},
+      stop: async () => {
+        stops += 1;
+        giveUp(new Error('stopped'));
+      },
+      onEvent: (l: (event: TransportEvent) => void) => {
+        listener = l;
+        return () => {};
+      },
+      status: () => [
+        {
+          group: 'g',
+          topic: 'topic-t',
+          joined: false,
+          partitions: [],
+          uncommitted: 0,
+          waiting: { what: 'joining', since: 1 },
+        },
+      ],
+    };
+    return { transport, stops: () => stops };
+  }
+
+  function serverOn(transport: Transport, options: { startTimeoutMs?: number; logger?: Logger }) {
+    return newTaskServer(
+      newTaskServerCtx(
+        withTaskRoute({ t: 'topic-t' }),
+        withKafkaConf({ brokers: ['h:1'], group: 'g', topic: 'topic-t' }),
+        withFuncRegister((factory) => factory.gen('t', () => ({ run() {}, stop() {} }))),
+      ),
+      { transport, logger: options.logger ?? silentLogger, ...options },
+    );
+  }
+
+  it('fails start with a typed error naming the last error, and stops the transport', async () => {
+    const stuck = neverStarts();
+    const lines: string[] = [];
+    const logger = { ...silentLogger, error: (message: string) => void lines.push(message) };
+    const server = serverOn(stuck.transport, { startTimeoutMs: 200, logger });
+    const started = Date.now();
+    const error = await server.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: ErrorCodes.StartTimeout });
+    expect((error as Error).message).toContain('within 200 ms');
+    expect((error as Error).message).toContain('ECONNREFUSED');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(stuck.stops()).toBe(1);
+    expect(server.state).toBe('stopped');
+    // The transport logged its error already: the server does not log it a second time.
+    expect(lines).toEqual([]);
+  });
+
+  it('rejects a startTimeoutMs that is not a positive number', () => {
+    expect(() => serverOn(neverStarts().transport, { startTimeoutMs: 0 })).toThrow(ConfigError);
+    expect(() => serverOn(neverStarts().transport, { startTimeoutMs: 0 })).toThrow(
+      'startTimeoutMs',
+    );
+  });
+
+  it('reports each consumer through status()', () => {
+    const server = serverOn(neverStarts().transport, {});
+    expect(server.status()).toMatchObject({
+      state: 'idle',
+      stats: { succeeded: 0 },
+      consumers: [{ group: 'g', joined: false, waiting: { what: 'joining' } }],
     });
   });
 });

@@ -16,11 +16,13 @@ export async function ensureTopics(
     readonly brokers: readonly string[];
     readonly label: string;
     readonly signal?: AbortSignal;
+    /** Connects and lists with this client instead (one without kafkajs's retries); creates with `kafka`. */
+    readonly probe?: Kafka;
   },
   logger: Logger,
 ): Promise<void> {
   const { brokers, label, signal } = context;
-  const admin = kafka.admin();
+  const admin = (context.probe ?? kafka).admin();
   // kafkajs cannot cancel a connect in progress; disconnecting ends its retries.
   const onAbort = () => void admin.disconnect().catch(() => {});
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -39,8 +41,10 @@ export async function ensureTopics(
     const missing = topics.filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
     if (create === false) throw topicNotFound(missing[0]!, brokers);
+    const creator = context.probe ? kafka.admin() : admin;
     try {
-      await admin.createTopics({
+      if (creator !== admin) await creator.connect();
+      await creator.createTopics({
         waitForLeaders: true,
         topics: missing.map((topic) => ({
           topic,
@@ -53,6 +57,8 @@ export async function ensureTopics(
         operation: `${label}creating topics ${missing.join(', ')}`,
         brokers,
       });
+    } finally {
+      if (creator !== admin) await creator.disconnect().catch(() => {});
     }
     logger.info(`${label}created missing topics`, { topics: missing, ...create });
   } finally {

@@ -54,6 +54,11 @@ export class Assignment {
     return this.update({}).revoked as TopicPartitions[];
   }
 
+  /** The partitions of `topic` owned now, ascending. */
+  partitionsOf(topic: string): number[] {
+    return [...(this.#owned.get(topic) ?? [])].sort((a, b) => a - b);
+  }
+
   has(topic: string, partition: number): boolean {
     return this.#owned.get(topic)?.has(partition) ?? false;
   }

@@ -1,4 +1,5 @@
 import {
+  type ConsumerStatus,
   type Logger,
   type MessageHandler,
   type ResolvedKqConf,
@@ -19,6 +20,8 @@ import { RebalanceHandler } from './rebalance.js';
 
 export interface GroupMemberDeps {
   readonly kafka: Kafka;
+  /** The same brokers without kafkajs's retries: the topic check before each attempt. */
+  readonly probe?: Kafka;
   readonly conf: ResolvedKqConf;
   readonly handler: MessageHandler;
   readonly options: ResolvedTransportOptions;
@@ -29,6 +32,9 @@ export interface GroupMemberDeps {
 }
 
 type State = 'idle' | 'connecting' | 'running' | 'stopping' | 'stopped';
+
+/** A wait longer than this is logged again as a warning while it lasts. */
+const slowWaitMs = 5_000;
 
 const noop = () => {};
 
@@ -50,6 +56,11 @@ export class GroupMember {
   #fetchLoop: FetchLoop | undefined;
   #connecting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  #lastFetchAt: number | undefined;
+  #lastCommitAt: number | undefined;
+  #reconnectingSince: number | undefined;
+  #uncommitted = 0;
+  #waiting: { what: string; since: number; slow: boolean; timer: NodeJS.Timeout } | undefined;
 
   constructor(deps: GroupMemberDeps) {
     this.#deps = deps;
@@ -64,14 +75,16 @@ export class GroupMember {
       intervalMs: options.commitIntervalMs,
       canCommit: () => this.#consumer !== undefined && this.#state !== 'connecting',
       send: (positions) => this.#sendCommit(positions),
-      onCommitted: (position) =>
+      onCommitted: (position) => {
+        this.#lastCommitAt = Date.now();
         deps.emit({
           type: 'committed',
           group: conf.group,
           topic: position.topic,
           partition: position.partition,
           offset: String(position.offset),
-        }),
+        });
+      },
       onError: (error) => this.#onCommitError(error),
     });
     this.#rebalance = new RebalanceHandler({
@@ -91,13 +104,69 @@ export class GroupMember {
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new StateError(`start() called while ${this.#state}`);
     this.#state = 'connecting';
+    this.#beginWait('joining the group');
     this.#connecting = this.#connect(true);
     try {
       await this.#connecting;
+      this.#endWait();
     } finally {
       this.#connecting = undefined;
+      this.#clearWait();
     }
     this.#scheduler.start();
+  }
+
+  /** Where this member is now: joined, partitions, last fetch and commit, the wait in progress. */
+  status(): ConsumerStatus {
+    const { group, topic } = this.#deps.conf;
+    const waiting = this.#waiting;
+    return {
+      group,
+      topic,
+      joined: this.#state === 'running' && this.#consumer !== undefined && !waiting,
+      partitions: this.#rebalance.partitionsOf(topic),
+      uncommitted: this.#uncommitted,
+      ...(this.#lastFetchAt === undefined ? {} : { lastFetchAt: this.#lastFetchAt }),
+      ...(this.#lastCommitAt === undefined ? {} : { lastCommitAt: this.#lastCommitAt }),
+      ...(this.#reconnectingSince === undefined
+        ? {}
+        : { reconnectingSince: this.#reconnectingSince }),
+      ...(waiting ? { waiting: { what: waiting.what, since: waiting.since } } : {}),
+    };
+  }
+
+  /** Logs the start of a wait, a warning if it lasts, and (with `#endWait`) its end. */
+  #beginWait(what: string, hint = ''): void {
+    this.#clearWait();
+    const { logger, label } = this.#deps;
+    const since = Date.now();
+    logger.info(`${label}: ${what}`);
+    const timer = setTimeout(() => {
+      if (this.#waiting?.timer !== timer) return;
+      this.#waiting.slow = true;
+      logger.warn(`${label}: still ${what} after ${Date.now() - since} ms${hint}`, {
+        waitingMs: Date.now() - since,
+      });
+    }, slowWaitMs);
+    timer.unref();
+    this.#waiting = { what, since, slow: false, timer };
+  }
+
+  #endWait(): void {
+    const waiting = this.#waiting;
+    if (!waiting) return;
+    this.#clearWait();
+    const { logger, label, conf } = this.#deps;
+    const ms = Date.now() - waiting.since;
+    const fields = { waitedMs: ms, partitions: this.#rebalance.partitionsOf(conf.topic) };
+    const line = `${label}: done ${waiting.what} after ${ms} ms`;
+    if (waiting.slow) logger.warn(line, fields);
+    else logger.info(line, fields);
+  }
+
+  #clearWait(): void {
+    if (this.#waiting) clearTimeout(this.#waiting.timer);
+    this.#waiting = undefined;
   }
 
   /** Commits every finished, contiguous run now; rejects with a `TransportError`. */
@@ -136,7 +205,12 @@ export class GroupMember {
             this.#deps.kafka,
             [conf.topic],
             options.createTopics,
-            { brokers: conf.brokers, label: `${label}: `, signal: this.#stop.signal },
+            {
+              brokers: conf.brokers,
+              label: `${label}: `,
+              signal: this.#stop.signal,
+              ...(this.#deps.probe ? { probe: this.#deps.probe } : {}),
+            },
             logger,
           ),
           this.#stop.signal,
@@ -153,14 +227,18 @@ export class GroupMember {
           operation: `${label}: connecting`,
           brokers: conf.brokers,
         });
-        this.#deps.emit({ type: 'error', error: failure, group: conf.group });
-        if (initial && !failure.retriable) throw failure;
+        if (initial && !failure.retriable) {
+          this.#deps.emit({ type: 'error', error: failure, group: conf.group });
+          throw failure;
+        }
         const delayMs = reconnectDelay(attempt, options.reconnect);
+        // One line per attempt per member, with the backoff; listeners are told it is logged.
         logger.warn(`${failure.message} (attempt ${attempt}; retrying in ${delayMs} ms)`, {
           code: failure.code,
           attempt,
           delayMs,
         });
+        this.#deps.emit({ type: 'error', error: failure, group: conf.group, logged: true });
         if (!(await pause(delayMs, this.#stop.signal))) throw this.#stoppedError();
       }
     }
@@ -185,11 +263,25 @@ export class GroupMember {
       const current = () => this.#consumer === consumer;
       const { events } = consumer;
       consumer.on(events.REBALANCING, () => {
-        if (current()) this.#rebalance.onRebalancing();
+        if (!current()) return;
+        this.#rebalance.onRebalancing();
+        if (this.#state === 'running' && !this.#waiting) {
+          this.#beginWait(
+            'rebalancing',
+            ' (waiting for every member to re-join; a member that died is dropped after its session timeout)',
+          );
+        }
       });
       consumer.on(events.GROUP_JOIN, ({ payload }) => {
         if (!current()) return;
         this.#rebalance.onJoin(payload.memberAssignment);
+        // With no partitions there is no fetch to wait for: the rebalance is over.
+        if (
+          this.#waiting?.what === 'rebalancing' &&
+          this.#rebalance.partitionsOf(this.#deps.conf.topic).length === 0
+        ) {
+          this.#endWait();
+        }
         logger.debug(`${this.#deps.label}: joined the group`, {
           assignment: payload.memberAssignment,
         });
@@ -198,7 +290,12 @@ export class GroupMember {
         if (current()) this.#rebalance.onFetchStart(payload.nodeId);
       });
       consumer.on(events.FETCH, ({ payload }) => {
-        if (current() && this.#rebalance.onFetch(payload.nodeId)) resolve();
+        if (!current()) return;
+        this.#lastFetchAt = Date.now();
+        if (this.#rebalance.onFetch(payload.nodeId)) {
+          if (this.#waiting?.what === 'rebalancing') this.#endWait();
+          resolve();
+        }
       });
       consumer.on(events.CRASH, ({ payload }) => {
         if (!current()) return;
@@ -233,20 +330,26 @@ export class GroupMember {
   #onCrash(consumer: Consumer, error: Error): void {
     const { conf, logger, label } = this.#deps;
     this.#consumer = undefined;
+    this.#countUncommitted('the connection was lost');
     this.#rebalance.dropAll();
     consumer.disconnect().catch(noop);
     const failure = toTransportError(error, {
       operation: `${label}: consuming`,
       brokers: conf.brokers,
     });
-    this.#deps.emit({ type: 'error', error: failure, group: conf.group });
+    this.#deps.emit({ type: 'error', error: failure, group: conf.group, logged: !this.#stopped });
     if (this.#stopped) return;
     logger.error(`${failure.message}; reconnecting`, { code: failure.code });
     this.#state = 'connecting';
+    this.#reconnectingSince = Date.now();
+    this.#beginWait('reconnecting');
     this.#connecting = this.#connect(false)
+      .then(() => this.#endWait())
       .catch(noop)
       .finally(() => {
         this.#connecting = undefined;
+        this.#reconnectingSince = undefined;
+        this.#clearWait();
       });
   }
 
@@ -300,6 +403,7 @@ export class GroupMember {
       await this.#scheduler
         .commitPending()
         .catch((error: unknown) => this.#onFinalCommitError(error));
+      this.#countUncommitted('the final commit did not go through');
       this.#consumer = undefined;
       this.#rebalance.dropAll();
       await consumer
@@ -309,6 +413,23 @@ export class GroupMember {
         );
     }
     this.#state = 'stopped';
+    if (this.#uncommitted > 0) {
+      this.#deps.logger.warn(
+        `${this.#deps.label}: stopped with ${this.#uncommitted} finished runs uncommitted; the next owner runs them again`,
+        { uncommitted: this.#uncommitted },
+      );
+    }
+  }
+
+  /** Adds the finished runs a crash or a failed final commit leaves uncommitted, and says so. */
+  #countUncommitted(why: string): void {
+    const count = this.#dispatcher.tracker.finishedUncommitted();
+    if (count === 0) return;
+    this.#uncommitted += count;
+    this.#deps.logger.warn(
+      `${this.#deps.label}: ${count} finished runs could not be committed (${why}); they will run again`,
+      { uncommitted: count },
+    );
   }
 
   #onFinalCommitError(error: unknown): void {

@@ -1,5 +1,6 @@
 import {
   applyKafkaEnv,
+  type ConsumerStatus,
   createConsoleLogger,
   type KqConf,
   type Logger,
@@ -65,12 +66,17 @@ export class KafkaTransport implements Transport {
     const index = this.#subscriptions++;
     const env = this.#options.env;
     const resolved = resolveKqConf(env ? applyKafkaEnv(conf, env) : conf, `kafkaConf[${index}]`);
-    const kafka = newKafkaClient(toKafkaConfig(resolved, this.#options, this.#logger));
+    const config = toKafkaConfig(resolved, this.#options, this.#logger);
+    const kafka = newKafkaClient(config);
+    // Checks the topic before each connection attempt without kafkajs's own
+    // retries, so every failed attempt is logged at once, with its backoff.
+    const probe = newKafkaClient({ ...config, retry: { ...config.retry, retries: 0 } });
     for (let i = 0; i < resolved.conns; i++) {
       const member = resolved.conns > 1 ? ` (member ${i + 1}/${resolved.conns})` : '';
       this.#members.push(
         new GroupMember({
           kafka,
+          probe,
           conf: resolved,
           handler,
           options: this.#options,
@@ -126,6 +132,11 @@ export class KafkaTransport implements Transport {
       this.#state = 'stopped';
     })();
     return this.#stopping;
+  }
+
+  /** Each group member's state: joined, partitions, last fetch and commit, waits, uncommitted runs. */
+  status(): ConsumerStatus[] {
+    return this.#members.map((member) => member.status());
   }
 
   onEvent(listener: TransportListener): () => void {

@@ -37,6 +37,11 @@ export class RebalanceHandler {
     this.#deps = deps;
   }
 
+  /** The partitions of `topic` this member owns now. */
+  partitionsOf(topic: string): number[] {
+    return this.#assignment.partitionsOf(topic);
+  }
+
   onRebalancing(): void {
     const finished = this.#deps.dispatcher.tracker.pending();
     if (finished.length > 0) this.#deps.scheduler.commitPositions(finished).catch(noop);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@tasks/core';
 import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { newKafkaClient } from '../client/kafka-client.js';
@@ -8,6 +9,12 @@ import { toTransportError } from '../errors/map-error.js';
 import type { ResolvedPusherOptions } from './options.js';
 
 const noop = () => {};
+
+/** kafkajs's schedule: `initial` doubled per attempt, capped, with ±20% jitter. */
+function retryDelay(attempt: number, initialMs: number, maxMs: number): number {
+  const base = Math.min(initialMs * 2 ** Math.min(attempt - 1, 30), maxMs);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
 
 /**
  * One kafkajs producer shared by every topic a pusher writes to. It connects
@@ -31,23 +38,47 @@ export class ProducerLink {
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
       idempotent: false,
+      // kafkajs 2.2.4 retries a send only to brokers that have not answered
+      // yet: a partition whose leader moved to a broker that already answered
+      // is never sent again, and the send resolves without it. So kafkajs
+      // never retries a send here; `send` retries the whole batch itself.
+      retry: { retries: 0 },
     });
   }
 
-  /** Sends one batch to one topic; rejects with a `TransportError`. */
+  /**
+   * Sends one batch to one topic, retrying the whole batch (`clientRetry`)
+   * while the failure may pass with time; rejects with a `TransportError`.
+   * A retry may write again what a broker already acknowledged (at least once).
+   */
   async send(topic: string, messages: Message[]): Promise<void> {
     const { brokers } = this.#options.connection;
+    const { retries, initialRetryTimeMs, maxRetryTimeMs } = this.#options.client.clientRetry;
     await this.#connect();
     await this.#ensureTopic(topic);
-    try {
-      await this.#producer.send({
-        topic,
-        messages,
-        acks: this.#options.acks,
-        compression: compressionTypes[this.#options.compression],
-      });
-    } catch (error) {
-      throw toTransportError(error, { operation: 'sending to', brokers, topic });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#producer.send({
+          topic,
+          messages,
+          acks: this.#options.acks,
+          compression: compressionTypes[this.#options.compression],
+        });
+        return;
+      } catch (error) {
+        const failed = toTransportError(error, { operation: 'sending to', brokers, topic });
+        if (!failed.retriable || attempt > retries) throw failed;
+        const backoffMs = retryDelay(attempt, initialRetryTimeMs, maxRetryTimeMs);
+        this.#logger.warn('push batch failed; sending it again', {
+          topic,
+          messages: messages.length,
+          attempt,
+          retries,
+          backoffMs,
+          error: failed.message,
+        });
+        await sleep(backoffMs);
+      }
     }
   }
 
