@@ -169,7 +169,7 @@ export class Dispatcher {
     this.#wakeIfIdle();
   }
 
-  /** Starts, oldest first, every waiter that may start now; drops the revoked ones. */
+  /** Starts, oldest first, every waiter that may start now. */
   #startWaiters(): void {
     const waiters = this.#waiters;
     for (let i = 0; i < waiters.length && this.#active < this.#processors; ) {
