@@ -13,7 +13,6 @@ export interface DispatcherOptions {
 /** A dispatch waiting for a processor (or, with `commitInOrder`, its partition's turn). */
 interface Waiter {
   readonly state: PartitionState;
-  readonly generation: number;
   readonly message: InboundMessage;
   readonly offset: number;
   readonly resolve: (started: boolean) => void;
@@ -69,8 +68,8 @@ export class Dispatcher {
 
   /**
    * Starts the message's run now if a processor is free (and, with
-   * `commitInOrder`, none of its partition's runs is in flight), and no
-   * earlier dispatch of its partition waits. Returns false, doing nothing, otherwise.
+   * `commitInOrder`, none of its partition's runs is in flight). Returns
+   * false, doing nothing, otherwise.
    * `offset` is `Number(message.offset)`, parsed once by the caller.
    */
   tryDispatch(
@@ -78,9 +77,9 @@ export class Dispatcher {
     message: InboundMessage,
     offset: number = Number(message.offset),
   ): boolean {
-    // A waiting dispatch of the same partition goes first (offset order); with free
-    // processors every other waiter is one held back by its own partition's turn.
-    if (state.waiting > 0 || !this.#canStart(state)) return false;
+    // No dispatch can be waiting here: a freed processor goes to the waiters at once,
+    // so with one free every waiter left is held back by its own partition's run.
+    if (!this.#canStart(state)) return false;
     this.#start(state, message, offset);
     return true;
   }
@@ -101,8 +100,7 @@ export class Dispatcher {
       return Promise.reject(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<boolean>();
-    this.#waiters.push({ state, generation: state.generation, message, offset, resolve, reject });
-    state.waiting += 1;
+    this.#waiters.push({ state, message, offset, resolve, reject });
     return promise;
   }
 
@@ -114,7 +112,7 @@ export class Dispatcher {
    */
   ready(state: PartitionState, signal: AbortSignal): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
-    if (state.waiting === 0 && this.#canStart(state)) return started;
+    if (this.#canStart(state)) return started;
     return new Promise((resolve) => {
       const waiter: ReadyWaiter = {
         state,
@@ -171,18 +169,14 @@ export class Dispatcher {
     this.#wakeIfIdle();
   }
 
-  /** Starts, oldest first, every waiter that may start now; drops the revoked ones. */
+  /** Starts, oldest first, every waiter that may start now. */
   #startWaiters(): void {
     const waiters = this.#waiters;
     for (let i = 0; i < waiters.length && this.#active < this.#processors; ) {
       const waiter = waiters[i]!;
-      if (waiter.state.generation !== waiter.generation) {
+      // (A revoked partition's waiters were dropped by `revoke`.)
+      if (this.#canStart(waiter.state)) {
         waiters.splice(i, 1);
-        waiter.state.waiting -= 1;
-        waiter.resolve(false);
-      } else if (this.#canStart(waiter.state)) {
-        waiters.splice(i, 1);
-        waiter.state.waiting -= 1;
         try {
           this.#start(waiter.state, waiter.message, waiter.offset);
           waiter.resolve(true);
@@ -201,22 +195,13 @@ export class Dispatcher {
     for (let i = 0; i < ready.length; ) {
       const waiter = ready[i]!;
       const revoked = waiter.state.generation !== waiter.generation;
-      if (revoked || (waiter.state.waiting === 0 && this.#canStart(waiter.state))) {
+      if (revoked || this.#canStart(waiter.state)) {
         ready.splice(i, 1);
         waiter.resolve(!revoked);
       } else {
         i += 1;
       }
     }
-  }
-
-  #drop(waiter: Waiter): void {
-    const i = this.#waiters.indexOf(waiter);
-    if (i < 0) return;
-    this.#waiters.splice(i, 1);
-    waiter.state.waiting -= 1;
-    waiter.resolve(false);
-    this.#wakeIfIdle();
   }
 
   #wakeIfIdle(): void {
@@ -232,7 +217,11 @@ export class Dispatcher {
   revoke(topic: string, partition: number): void {
     const state = this.partition(topic, partition);
     state.reset();
-    for (const waiter of this.#waiters.filter((w) => w.state === state)) this.#drop(waiter);
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (waiter.state !== state) return true;
+      waiter.resolve(false);
+      return false;
+    });
     if (this.#ready.some((w) => w.state === state)) this.#wakeReady();
   }
 

@@ -100,7 +100,7 @@ describe('Dispatcher', () => {
     expect(third.settled()).toBe(false);
     expect(h.started).toEqual(['0@0', '0@1']);
     h.finish('0@1');
-    await third.result;
+    await expect(third.result).resolves.toEqual({ ok: true, value: true });
     await waitFor(() => h.started.length === 3, 'the third run to start');
     expect(h.started[2]).toBe('0@2');
     expect(h.committable(0)).toBeUndefined();
@@ -289,6 +289,9 @@ describe('Dispatcher', () => {
     const waiting = track(h.dispatch(0, 5));
     await flush();
     h.dispatcher.revoke(T, 0);
+    // At once, not when a processor frees up: the fetch loop must not sit on a revoked partition.
+    await flush();
+    expect(waiting.settled()).toBe(true);
     h.finish('1@0');
     // Resolves false: the caller learns the message never started (and frees what it holds for it).
     await expect(waiting.result).resolves.toEqual({ ok: true, value: false });

@@ -158,6 +158,22 @@ describe('RebalanceHandler', () => {
     expect(handler.onFetch(1)).toBe(false);
   });
 
+  it('announces only what is still assigned when a second join comes before the first fetch', () => {
+    const { events, handler } = setup();
+    handler.onJoin({ t: [0, 1], u: [3] });
+    handler.onFetchStart(1);
+    handler.onJoin({ t: [0] });
+    // The fetch started before the second join does not complete it.
+    expect(handler.onFetch(1)).toBe(false);
+    handler.onFetchStart(2);
+    expect(handler.onFetch(2)).toBe(true);
+    expect(events).toEqual([
+      { type: 'revoked', group: 'g', topic: 't', partitions: [1] },
+      { type: 'revoked', group: 'g', topic: 'u', partitions: [3] },
+      { type: 'assigned', group: 'g', topic: 't', partitions: [0] },
+    ]);
+  });
+
   it('revokes at the join what went away: no longer tracked, no longer deduplicated', () => {
     const { events, handler, dispatcher } = setup();
     handler.onJoin({ t: [0, 1] });

@@ -185,4 +185,44 @@ describe('FetchLoop (kafkajs eachBatch)', () => {
     expect(payload.resolved).toEqual([]);
     expect(h.dispatcher.tracker.pending()).toEqual([]);
   });
+
+  it('starts a fresh round after a rebalance: the next batch hands out again', async () => {
+    const gate = createDeferred();
+    const h = setup(1, (m) => (m.offset === '0' ? gate.promise : Promise.resolve()));
+    const rebalance = new kafkajs.KafkaJSProtocolError({
+      message: 'The group is rebalancing',
+      type: 'REBALANCE_IN_PROGRESS',
+      code: 27,
+      retriable: false,
+    } as unknown as Error);
+    await expect(h.loop.eachBatch(h.payload([0, 1], () => Promise.reject(rebalance)))).rejects.toBe(
+      rebalance,
+    );
+    await h.loop.idle();
+    gate.resolve();
+    await h.dispatcher.idle();
+    // kafkajs re-joined and fetches again from 1: the aborted round must not stop this batch.
+    const next = h.payload([1, 2]);
+    await h.loop.eachBatch(next);
+    expect(next.resolved).toEqual(['2']);
+    await waitFor(() => h.handled.length === 3);
+    expect(h.handled.map((m) => m.offset)).toEqual(['0', '1', '2']);
+  });
+
+  it('idle() waits for a batch that waits for a processor', async () => {
+    const gate = createDeferred();
+    const h = setup(1, () => gate.promise);
+    const batch = h.loop.eachBatch(h.payload([0, 1]));
+    await waitFor(() => h.handled.length === 1);
+    let idle = false;
+    const waiting = h.loop.idle().then(() => {
+      idle = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(false);
+    gate.resolve();
+    await batch;
+    await waiting;
+    expect(idle).toBe(true);
+  });
 });
