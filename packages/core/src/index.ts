@@ -3,6 +3,7 @@ export {
   type CompressionName,
   type KqConf,
   kqConfDefaults,
+  kqConfSchema,
   type ResolvedKqConf,
   resolveKqConf,
   resolveKqConfs,
