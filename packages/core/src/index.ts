@@ -9,7 +9,12 @@ export {
   resolveKqConfs,
   type StartOffset,
 } from './conf/kq-conf.js';
-export type { TraceBatcher, TraceConfig } from './conf/trace-config.js';
+export {
+  type TraceBatcher,
+  type TraceConfig,
+  traceBatcherNames,
+  traceConfigSchema,
+} from './conf/trace-config.js';
 export {
   ConfigError,
   type ConfigProblem,
