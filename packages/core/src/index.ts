@@ -3,12 +3,18 @@ export {
   type CompressionName,
   type KqConf,
   kqConfDefaults,
+  kqConfSchema,
   type ResolvedKqConf,
   resolveKqConf,
   resolveKqConfs,
   type StartOffset,
 } from './conf/kq-conf.js';
-export type { TraceBatcher, TraceConfig } from './conf/trace-config.js';
+export {
+  type TraceBatcher,
+  type TraceConfig,
+  traceBatcherNames,
+  traceConfigSchema,
+} from './conf/trace-config.js';
 export {
   ConfigError,
   type ConfigProblem,

@@ -8,7 +8,9 @@ import {
   resolveKqConfs,
 } from '@tasks/core';
 import { type ResolvedTraceConfig, resolveTraceConfig } from '@tasks/otel';
+import * as v from 'valibot';
 import { parseDocument, type YAMLError } from 'yaml';
+import { workerSections, workerSectionsValidator } from './schema.js';
 
 export interface WorkerConfig {
   readonly name: string;
@@ -19,8 +21,6 @@ export interface WorkerConfig {
   /** Names a path of the checks (`taskRoute.order`) the way the file spells it (`TaskRoute.order`). */
   readonly spell: (path: string) => string;
 }
-
-const topLevel = new Set(['name', 'taskRoute', 'kafkaConf', 'telemetry']);
 
 const camel = (key: string) => key[0]!.toLowerCase() + key.slice(1);
 
@@ -89,7 +89,7 @@ export function parseWorkerConfig(
   const problems: ConfigProblem[] = [];
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (topLevel.has(camel(key))) input[camel(key)] = value;
+    if (workerSections.includes(camel(key))) input[camel(key)] = value;
     else
       problems.push({
         path: key,
@@ -97,35 +97,20 @@ export function parseWorkerConfig(
       });
   }
 
-  const name = input.name ?? 'task-worker';
-  if (typeof name !== 'string' || name.length === 0) {
-    problems.push({ path: 'Name', message: 'must be a non-empty string' });
-  }
+  const sections = v.safeParse(workerSectionsValidator, input);
+  for (const issue of sections.issues ?? []) problems.push(toProblem(issue));
+  const name = sections.success ? sections.output.name : (input.name ?? 'task-worker');
+  const taskRoute = sections.success ? sections.output.taskRoute : {};
 
-  const taskRoute: Record<string, string> = {};
-  if (!isRecord(input.taskRoute) || Object.keys(input.taskRoute).length === 0) {
-    problems.push({ path: 'TaskRoute', message: 'must map at least one task key to a topic' });
-  } else {
-    for (const [key, topic] of Object.entries(input.taskRoute)) {
-      if (typeof topic === 'string' && topic.length > 0) taskRoute[key] = topic;
-      else
-        problems.push({
-          path: `TaskRoute.${key}`,
-          message: `must be a topic name, got ${JSON.stringify(topic)}`,
-        });
-    }
-  }
-
+  // Environment overrides first (they may supply what the file leaves out), then the checks.
   let kafkaConf: ResolvedKqConf[] = [];
-  if (!Array.isArray(input.kafkaConf) || input.kafkaConf.length === 0) {
-    problems.push({ path: 'KafkaConf', message: 'must list at least one consumer conf' });
-  } else {
+  if (Array.isArray(input.kafkaConf) && input.kafkaConf.length > 0) {
     try {
       kafkaConf = resolveKqConfs(
         input.kafkaConf.map((conf) =>
           isRecord(conf) ? applyKafkaEnv(conf as Partial<KqConf>, env) : conf,
         ),
-        'KafkaConf',
+        'kafkaConf',
       );
     } catch (error) {
       if (error instanceof ConfigError) problems.push(...error.problems);
@@ -137,7 +122,7 @@ export function parseWorkerConfig(
   if (input.telemetry !== undefined && input.telemetry !== null) {
     try {
       telemetry = resolveTraceConfig(input.telemetry, {
-        path: 'Telemetry',
+        path: 'telemetry',
         ...(typeof name === 'string' ? { name } : {}),
       });
     } catch (error) {
@@ -157,6 +142,16 @@ export function parseWorkerConfig(
     telemetry,
     spell: (path) => inUserSpelling(path, raw),
   };
+}
+
+/** A schema issue as a problem, its path in the checks' spelling (`taskRoute.order`). */
+function toProblem(issue: v.BaseIssue<unknown>): ConfigProblem {
+  let path = '';
+  for (const { key } of issue.path ?? []) {
+    if (typeof key === 'number') path += `[${key}]`;
+    else path += path === '' ? String(key) : `.${String(key)}`;
+  }
+  return { path, message: issue.message };
 }
 
 /**

@@ -130,6 +130,19 @@ describe('loadWorkerConfig', () => {
     );
   });
 
+  it("names a missing section and what it must hold, in the file's spelling", () => {
+    const path = file('sections.yaml', 'Name: w\n');
+    expect(problemsOf(() => loadWorkerConfig(path, {}))).toEqual([
+      'TaskRoute: must map at least one task key to a topic',
+      'KafkaConf: must list at least one consumer conf',
+    ]);
+    const camelCase = file('camel-sections.yaml', 'name: w\ntaskRoute: {}\nkafkaConf: []\n');
+    expect(problemsOf(() => loadWorkerConfig(camelCase, {}))).toEqual([
+      'taskRoute: must map at least one task key to a topic',
+      'kafkaConf: must list at least one consumer conf',
+    ]);
+  });
+
   it('reports a missing file as a config error', () => {
     expect(problemsOf(() => loadWorkerConfig(join(dir, 'nope.yaml'), {}))).toEqual([
       `${join(dir, 'nope.yaml')}: file not found`,

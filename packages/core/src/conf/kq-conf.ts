@@ -1,113 +1,27 @@
 import { existsSync } from 'node:fs';
+import * as v from 'valibot';
 import { ConfigError, type ConfigProblem } from '../errors/index.js';
 
-export type StartOffset = 'first' | 'last';
+import {
+  describeValue,
+  type KqConf,
+  kqConfFields,
+  kqConfValidator,
+  type ResolvedKqConf,
+  serviceConfFields,
+} from './kq-conf-schema.js';
 
-/** Kafka's batch codecs, as a pusher's `compression` names them. */
-export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export {
+  type CompressionName,
+  type KqConf,
+  kqConfDefaults,
+  kqConfSchema,
+  type ResolvedKqConf,
+  type StartOffset,
+} from './kq-conf-schema.js';
 
-const compressionNames: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-
-/**
- * One consumer configuration, with go-queue's `kq.KqConf` fields in camelCase.
- * Only `brokers`, `group` and `topic` are required; see `kqConfDefaults` for the rest.
- */
-export interface KqConf {
-  brokers: readonly string[];
-  group: string;
-  topic: string;
-  /** PEM file with the CA that signs the brokers' certificates; turns TLS on. */
-  caFile?: string;
-  /** Where a group with no committed offset starts reading. */
-  offset?: StartOffset;
-  /** Group members (connections) this conf opens. */
-  conns?: number;
-  /** Partitions fetched concurrently per member. */
-  consumers?: number;
-  /** Task runs in flight at once per member. */
-  processors?: number;
-  /** Smallest fetch the broker answers with, in bytes (it waits up to `maxWaitMs`). */
-  minBytes?: number;
-  /** Largest fetch, in bytes. */
-  maxBytes?: number;
-  /** Longest the broker holds a fetch waiting for `minBytes`. */
-  maxWaitMs?: number;
-  /** SASL/PLAIN user name; needs `password` too. */
-  username?: string;
-  password?: string;
-  /** Commit past a message whose task failed for good (after the error handler saw it). */
-  forceCommit?: boolean;
-  /** Run one message at a time per partition, in offset order. */
-  commitInOrder?: boolean;
-  /**
-   * Unwrap the envelope Go `kqkafka` producers write
-   * (`{"carrier":{...},"body":"..."}`) so the task receives `body`.
-   */
-  unwrapEnvelope?: boolean;
-  /** Codec of the batches `newTaskPusher` writes with this conf's brokers (the pusher's default when absent). */
-  compression?: CompressionName;
-}
-
-export type ResolvedKqConf = Readonly<
-  Required<Omit<KqConf, 'caFile' | 'username' | 'password' | 'compression'>> &
-    Pick<KqConf, 'caFile' | 'username' | 'password' | 'compression'> & {
-      /**
-       * go-zero `service.ServiceConf` fields the conf carried (`Name`, `Log`,
-       * ...): accepted, and not used by a task worker.
-       */
-      serviceFields?: readonly string[];
-    }
->;
-
-export const kqConfDefaults = {
-  offset: 'last',
-  conns: 1,
-  consumers: 8,
-  processors: 8,
-  minBytes: 10_240,
-  maxBytes: 10_485_760,
-  maxWaitMs: 1_000,
-  forceCommit: true,
-  commitInOrder: false,
-  unwrapEnvelope: true,
-} as const satisfies Partial<KqConf>;
-
-const knownKeys = new Set([
-  'brokers',
-  'group',
-  'topic',
-  'caFile',
-  'offset',
-  'conns',
-  'consumers',
-  'processors',
-  'minBytes',
-  'maxBytes',
-  'maxWaitMs',
-  'username',
-  'password',
-  'forceCommit',
-  'commitInOrder',
-  'unwrapEnvelope',
-  'compression',
-]);
-
-/**
- * The fields `KqConf` gets from embedding go-zero's `service.ServiceConf`.
- * Real go-zero YAML carries them; none of them steers consuming (gopkg even
- * replaces `Telemetry` with the server's own), so they are accepted and
- * listed in one informational log line at start.
- */
-const serviceConfKeys = new Set([
-  'name',
-  'log',
-  'mode',
-  'metricsUrl',
-  'prometheus',
-  'telemetry',
-  'devServer',
-  'shutdown',
-]);
+const knownKeys: readonly string[] = Object.keys(kqConfFields);
+const serviceConfKeys = new Set(Object.keys(serviceConfFields));
 
 /** Edits (insert, delete, substitute) from `a` to `b`, case-insensitive. */
 function distance(a: string, b: string): number {
@@ -144,81 +58,31 @@ function pascal(key: string): string {
   return key.length === 0 ? key : key[0]!.toUpperCase() + key.slice(1);
 }
 
-const topicName = /^[a-zA-Z0-9._-]{1,249}$/;
-const brokerAddress = /^(\[[0-9a-fA-F:.]+\]|[^\s:/]+):\d{1,5}$/;
-
 /** go-zero writes `Brokers`, `CaFile`, ...; we write `brokers`, `caFile`. Both are accepted. */
 function camelKey(key: string): string {
   return key.length === 0 ? key : key[0]!.toLowerCase() + key.slice(1);
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined) return 'nothing';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+function at(base: string, field: string): string {
+  return base ? `${base}.${field}` : field;
 }
 
-class ProblemList {
-  readonly items: ConfigProblem[] = [];
-  constructor(readonly base: string) {}
-  add(field: string, message: string): void {
-    this.items.push({ path: this.base ? `${this.base}.${field}` : field, message });
-  }
-}
-
-function positiveInt(
-  problems: ProblemList,
-  field: string,
-  value: unknown,
-  fallback: number,
-  min = 1,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    problems.add(field, `must be a whole number of at least ${min}, got ${describe(value)}`);
-    return fallback;
-  }
-  return value;
-}
-
-function bool(problems: ProblemList, field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    problems.add(field, `must be true or false, got ${describe(value)}`);
-    return fallback;
-  }
-  return value;
-}
-
-function text(
-  problems: ProblemList,
-  field: string,
-  value: unknown,
-  secret = false,
-): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    problems.add(field, `must be a non-empty string${secret ? '' : `, got ${describe(value)}`}`);
-    return undefined;
-  }
-  return value;
+interface Spelled {
+  /** The kq fields under their camelCase names, brokers as a list. */
+  readonly fields: Record<string, unknown>;
+  readonly serviceFields: string[];
+  readonly problems: ConfigProblem[];
 }
 
 /**
- * Checks one consumer conf and fills in the defaults. Accepts go-zero's
- * PascalCase keys. Throws a `ConfigError` naming every field at fault.
+ * Maps one conf's keys to the schema's spelling: go-zero's PascalCase to
+ * camelCase, a comma separated `brokers` string to a trimmed list, go-zero
+ * ServiceConf fields set aside, and unknown keys refused with a "did you mean".
  */
-export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf {
-  const problems = new ProblemList(path);
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError([{ path, message: `must be an object, got ${describe(raw)}` }]);
-  }
-  const input: Record<string, unknown> = {};
+function normalizeKeys(raw: Record<string, unknown>, path: string): Spelled {
+  const fields: Record<string, unknown> = {};
   const serviceFields: string[] = [];
+  const problems: ConfigProblem[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const name = camelKey(key);
     // A conf resolved before (withKafkaConf(resolvedConfs)) keeps its list.
@@ -230,108 +94,63 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
       serviceFields.push(key);
       continue;
     }
-    if (!knownKeys.has(name)) {
+    if (!knownKeys.includes(name)) {
       const near = suggestion(name);
       const spelled = near !== undefined && key[0] === key[0]?.toUpperCase() ? pascal(near) : near;
       const hint = spelled === undefined ? '' : `; did you mean "${spelled}"?`;
-      problems.add(key, `unknown field${hint} (known: ${[...knownKeys].join(', ')})`);
+      problems.push({
+        path: at(path, key),
+        message: `unknown field${hint} (known: ${knownKeys.join(', ')})`,
+      });
       continue;
     }
-    input[name] = value;
+    // A key set to `undefined` is a key not given (`{ ...conf, topic: undefined }`).
+    if (value !== undefined) fields[name] = value;
   }
+  const brokers = typeof fields.brokers === 'string' ? fields.brokers.split(',') : fields.brokers;
+  if (Array.isArray(brokers)) {
+    fields.brokers = brokers.map((b: unknown) => (typeof b === 'string' ? b.trim() : b));
+  }
+  return { fields, serviceFields, problems };
+}
 
-  let brokers: string[] = [];
-  const rawBrokers = typeof input.brokers === 'string' ? input.brokers.split(',') : input.brokers;
-  if (!Array.isArray(rawBrokers) || rawBrokers.length === 0) {
-    problems.add('brokers', `must list at least one "host:port", got ${describe(input.brokers)}`);
-  } else {
-    brokers = rawBrokers.map((b) => (typeof b === 'string' ? b.trim() : b)) as string[];
-    brokers.forEach((broker, i) => {
-      if (typeof broker !== 'string' || !brokerAddress.test(broker)) {
-        problems.add(`brokers[${i}]`, `must be "host:port", got ${describe(broker)}`);
-      }
-    });
+/** A schema issue as a problem: the path as `base.field[i]`. */
+function toProblem(issue: v.BaseIssue<unknown>, base: string): ConfigProblem {
+  let path = base;
+  for (const item of issue.path ?? []) {
+    const key = item.key;
+    path = typeof key === 'number' ? `${path}[${key}]` : at(path, String(key));
   }
+  return { path, message: issue.message };
+}
 
-  const group = text(problems, 'group', input.group);
-  if (input.group === undefined) problems.add('group', 'is required (the consumer group id)');
-  const topic = text(problems, 'topic', input.topic);
-  if (input.topic === undefined) problems.add('topic', 'is required');
-  else if (topic !== undefined && !topicName.test(topic)) {
-    problems.add('topic', `must be 1-249 characters of [a-zA-Z0-9._-], got ${describe(topic)}`);
-  }
+/** The filesystem check, apart from the schema: a `caFile` must exist. */
+function fileProblems(caFile: unknown, path: string): ConfigProblem[] {
+  if (typeof caFile !== 'string' || caFile.length === 0 || existsSync(caFile)) return [];
+  return [{ path: at(path, 'caFile'), message: `file ${describeValue(caFile)} does not exist` }];
+}
 
-  let offset: StartOffset = kqConfDefaults.offset;
-  if (input.offset !== undefined) {
-    if (input.offset === 'first' || input.offset === 'last') offset = input.offset;
-    else problems.add('offset', `must be "first" or "last", got ${describe(input.offset)}`);
+/**
+ * Checks one consumer conf against `kqConfSchema` and fills in the defaults.
+ * Accepts go-zero's PascalCase keys. Throws a `ConfigError` naming every
+ * field at fault.
+ */
+export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError([{ path, message: `must be an object, got ${describeValue(raw)}` }]);
   }
-
-  const caFile = text(problems, 'caFile', input.caFile);
-  if (caFile !== undefined && !existsSync(caFile)) {
-    problems.add('caFile', `file ${describe(caFile)} does not exist`);
+  const { fields, serviceFields, problems } = normalizeKeys(raw as Record<string, unknown>, path);
+  const result = v.safeParse(kqConfValidator, fields);
+  const seen = new Set(problems.map((p) => p.path));
+  for (const issue of result.issues ?? []) {
+    const problem = toProblem(issue, path);
+    // One problem per field: the first check that failed says what to do.
+    if (!seen.has(problem.path)) problems.push(problem);
+    seen.add(problem.path);
   }
-  const username = text(problems, 'username', input.username);
-  const password = text(problems, 'password', input.password, true);
-  // Pairing is judged on what was given, so it is reported alongside other problems
-  // (and not again when one of the two is present but malformed).
-  if ((input.username === undefined) !== (input.password === undefined)) {
-    problems.add(
-      input.username === undefined ? 'username' : 'password',
-      'username and password go together: set both or neither',
-    );
-  }
-
-  let compression: CompressionName | undefined;
-  if (input.compression !== undefined) {
-    if (compressionNames.includes(input.compression as CompressionName)) {
-      compression = input.compression as CompressionName;
-    } else {
-      problems.add(
-        'compression',
-        `must be one of ${compressionNames.map((c) => `"${c}"`).join(', ')}, got ${describe(input.compression)}`,
-      );
-    }
-  }
-
-  const minBytes = positiveInt(problems, 'minBytes', input.minBytes, kqConfDefaults.minBytes);
-  const maxBytes = positiveInt(problems, 'maxBytes', input.maxBytes, kqConfDefaults.maxBytes);
-  if (maxBytes < minBytes) {
-    problems.add('maxBytes', `must be at least minBytes (${minBytes}), got ${maxBytes}`);
-  }
-
-  const resolved: ResolvedKqConf = {
-    brokers,
-    group: group ?? '',
-    topic: topic ?? '',
-    offset,
-    conns: positiveInt(problems, 'conns', input.conns, kqConfDefaults.conns),
-    consumers: positiveInt(problems, 'consumers', input.consumers, kqConfDefaults.consumers),
-    processors: positiveInt(problems, 'processors', input.processors, kqConfDefaults.processors),
-    minBytes,
-    maxBytes,
-    maxWaitMs: positiveInt(problems, 'maxWaitMs', input.maxWaitMs, kqConfDefaults.maxWaitMs, 0),
-    forceCommit: bool(problems, 'forceCommit', input.forceCommit, kqConfDefaults.forceCommit),
-    commitInOrder: bool(
-      problems,
-      'commitInOrder',
-      input.commitInOrder,
-      kqConfDefaults.commitInOrder,
-    ),
-    unwrapEnvelope: bool(
-      problems,
-      'unwrapEnvelope',
-      input.unwrapEnvelope,
-      kqConfDefaults.unwrapEnvelope,
-    ),
-    ...(caFile === undefined ? {} : { caFile }),
-    ...(username === undefined ? {} : { username }),
-    ...(password === undefined ? {} : { password }),
-    ...(compression === undefined ? {} : { compression }),
-    ...(serviceFields.length === 0 ? {} : { serviceFields }),
-  };
-  if (problems.items.length > 0) throw new ConfigError(problems.items);
-  return resolved;
+  problems.push(...fileProblems(fields.caFile, path));
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return serviceFields.length === 0 ? result.output : { ...result.output, serviceFields };
 }
 
 /** Resolves a list of confs, collecting the problems of all of them into one error. */

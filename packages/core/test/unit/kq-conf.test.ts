@@ -206,6 +206,27 @@ describe('resolveKqConf', () => {
     );
   });
 
+  it('reports one problem per field, the first check that failed', () => {
+    const error = configError(() => resolveKqConf({ ...minimal, conns: -1.5 }));
+    expect(problemAt(error, 'kafkaConf.conns')).toBe(
+      'must be a whole number of at least 1, got -1.5',
+    );
+  });
+
+  it('reports the cross-field rules beside the per-field problems', () => {
+    const error = configError(() =>
+      resolveKqConf({ ...minimal, processors: 0, minBytes: 10, maxBytes: 5, username: 'svc' }),
+    );
+    expect(error.problems.map((p) => p.path).sort()).toEqual(
+      ['kafkaConf.maxBytes', 'kafkaConf.password', 'kafkaConf.processors'].sort(),
+    );
+  });
+
+  it('checks that caFile exists even when other fields are wrong', () => {
+    const error = configError(() => resolveKqConf({ ...minimal, caFile: '/nope.pem', conns: 0 }));
+    expect(problemAt(error, 'kafkaConf.caFile')).toMatch(/"\/nope.pem" does not exist/);
+  });
+
   it('reports an empty password once, as malformed, not as missing', () => {
     const error = configError(() => resolveKqConf({ ...minimal, username: 'svc', password: '' }));
     expect(error.problems).toEqual([

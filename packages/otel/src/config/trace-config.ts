@@ -1,15 +1,15 @@
-import { ConfigError, type ConfigProblem, type TraceBatcher, type TraceConfig } from '@tasks/core';
+import {
+  ConfigError,
+  type ConfigProblem,
+  type TraceBatcher,
+  type TraceConfig,
+  traceBatcherNames,
+  traceConfigSchema,
+} from '@tasks/core';
 import { hasScheme, httpEndpointProblem, jaegerEndpointProblem } from './endpoint.js';
 
 /** Every batcher name `TraceConfig.batcher` takes, as go-zero spells them. */
-export const traceBatchers: readonly TraceBatcher[] = [
-  'otlphttp',
-  'otlpgrpc',
-  'zipkin',
-  'jaeger',
-  'file',
-  'console',
-];
+export const traceBatchers: readonly TraceBatcher[] = traceBatcherNames;
 
 /** The values a `TraceConfig` gets for what it leaves out. */
 export const traceConfigDefaults = {
@@ -36,17 +36,9 @@ export interface ResolveTraceConfigOptions {
   readonly name?: string;
 }
 
-const knownKeys = [
-  'name',
-  'endpoint',
-  'sampler',
-  'batcher',
-  'otlpHeaders',
-  'otlpHttpPath',
-  'otlpHttpSecure',
-  'disabled',
-] as const;
-type KnownKey = (typeof knownKeys)[number];
+/** The fields, from core's `traceConfigSchema` (the one definition of their names). */
+type KnownKey = keyof typeof traceConfigSchema.entries;
+const knownKeys = Object.keys(traceConfigSchema.entries) as KnownKey[];
 
 /** go-zero YAML writes `Endpoint`, `OtlpHeaders`; we write `endpoint`, `otlpHeaders`. Both work. */
 function camelKey(key: string): string {
