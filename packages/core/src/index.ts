@@ -84,6 +84,7 @@ export type {
   TraceCarrierSource,
 } from './task/types.js';
 // Transport-author machinery (Dispatcher, CommitTracker, PartitionState, composePush) is in `@tasks/core/transport`.
+export type { Ordering } from './transport/ordering.js';
 export type { OutboundMessage, PushMiddleware } from './transport/push.js';
 export type {
   InboundMessage,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, type ConfigProblem } from '../errors/index.js';
+import { type Ordering, orderings } from '../transport/ordering.js';
 
 export type StartOffset = 'first' | 'last';
 
@@ -37,8 +38,15 @@ export interface KqConf {
   password?: string;
   /** Commit past a message whose task failed for good (after the error handler saw it). */
   forceCommit?: boolean;
-  /** Run one message at a time per partition, in offset order. */
+  /**
+   * go-queue's `CommitInOrder`, accepted for compatibility. It changes no
+   * concurrency: commits here always follow the watermark (only a contiguous
+   * run of finished messages is committed), which is what go-queue's setting
+   * is for. For one run at a time per partition, set `ordering: 'partition'`.
+   */
   commitInOrder?: boolean;
+  /** How runs may overlap: `unordered` (default), `partition` or `key` (see `Ordering`). */
+  ordering?: Ordering;
   /**
    * Unwrap the envelope Go `kqkafka` producers write
    * (`{"carrier":{...},"body":"..."}`) so the task receives `body`.
@@ -69,6 +77,7 @@ export const kqConfDefaults = {
   maxWaitMs: 1_000,
   forceCommit: true,
   commitInOrder: false,
+  ordering: 'unordered',
   unwrapEnvelope: true,
 } as const satisfies Partial<KqConf>;
 
@@ -88,6 +97,7 @@ const knownKeys = new Set([
   'password',
   'forceCommit',
   'commitInOrder',
+  'ordering',
   'unwrapEnvelope',
   'compression',
 ]);
@@ -282,6 +292,17 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
     );
   }
 
+  let ordering: Ordering = kqConfDefaults.ordering;
+  if (input.ordering !== undefined) {
+    if (orderings.includes(input.ordering as Ordering)) ordering = input.ordering as Ordering;
+    else {
+      problems.add(
+        'ordering',
+        `must be one of ${orderings.map((o) => `"${o}"`).join(', ')}, got ${describe(input.ordering)}`,
+      );
+    }
+  }
+
   let compression: CompressionName | undefined;
   if (input.compression !== undefined) {
     if (compressionNames.includes(input.compression as CompressionName)) {
@@ -318,6 +339,7 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
       input.commitInOrder,
       kqConfDefaults.commitInOrder,
     ),
+    ordering,
     unwrapEnvelope: bool(
       problems,
       'unwrapEnvelope',

@@ -134,6 +134,14 @@ export class TaskServer<T = unknown> {
           `go-zero ServiceConf fields accepted and not used by a task worker (${service.join('; ')})`,
         );
       }
+      const inOrder = confs.flatMap((conf, i) =>
+        conf.commitInOrder && conf.ordering !== 'partition' ? [`kafkaConf[${i}]`] : [],
+      );
+      if (inOrder.length > 0) {
+        this.#logger.info(
+          `commitInOrder is accepted for go-queue compatibility and changes no concurrency (commits always follow finished runs); set ordering: 'partition' for one run at a time per partition (${inOrder.join(', ')})`,
+        );
+      }
       const routing = planRouting({
         route: this.#ctx.taskRoute(),
         confs,

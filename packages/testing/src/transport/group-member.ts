@@ -51,7 +51,7 @@ export class GroupMember implements GroupMemberHandle {
     const commitPerRun = options.autoCommit && options.commitIntervalMs <= 0;
     this.#dispatcher = new Dispatcher({
       processors: options.conf.processors,
-      commitInOrder: options.conf.commitInOrder,
+      ordering: options.conf.ordering,
       handler: commitPerRun ? (message) => this.#run(message) : options.handler,
     });
   }
