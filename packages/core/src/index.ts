@@ -18,7 +18,9 @@ export {
   type MessageCoordinates,
   MessageError,
   NonRetriableError,
+  PartitionRevokedError,
   RouteError,
+  RunTimeoutError,
   ShutdownError,
   StateError,
   TaskRunError,
@@ -80,6 +82,7 @@ export type {
   ITaskFactory,
   ITaskServerCtx,
   TaskContext,
+  TaskOptions,
   TraceCarrier,
   TraceCarrierSource,
 } from './task/types.js';

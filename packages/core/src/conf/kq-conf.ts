@@ -48,6 +48,12 @@ export interface KqConf {
   /** How runs may overlap: `unordered` (default), `partition` or `key` (see `Ordering`). */
   ordering?: Ordering;
   /**
+   * Longest one attempt of a run may take, in ms (0: no limit). Past it the
+   * run's `ctx.signal` fires with a `RunTimeoutError` and the attempt counts
+   * as failed. A task registration's `timeoutMs` wins over it.
+   */
+  taskTimeoutMs?: number;
+  /**
    * Unwrap the envelope Go `kqkafka` producers write
    * (`{"carrier":{...},"body":"..."}`) so the task receives `body`.
    */
@@ -78,6 +84,7 @@ export const kqConfDefaults = {
   forceCommit: true,
   commitInOrder: false,
   ordering: 'unordered',
+  taskTimeoutMs: 0,
   unwrapEnvelope: true,
 } as const satisfies Partial<KqConf>;
 
@@ -98,6 +105,7 @@ const knownKeys = new Set([
   'forceCommit',
   'commitInOrder',
   'ordering',
+  'taskTimeoutMs',
   'unwrapEnvelope',
   'compression',
 ]);
@@ -340,6 +348,13 @@ export function resolveKqConf(raw: unknown, path = 'kafkaConf'): ResolvedKqConf 
       kqConfDefaults.commitInOrder,
     ),
     ordering,
+    taskTimeoutMs: positiveInt(
+      problems,
+      'taskTimeoutMs',
+      input.taskTimeoutMs,
+      kqConfDefaults.taskTimeoutMs,
+      0,
+    ),
     unwrapEnvelope: bool(
       problems,
       'unwrapEnvelope',

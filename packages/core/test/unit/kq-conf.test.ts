@@ -48,6 +48,7 @@ describe('resolveKqConf', () => {
       forceCommit: true,
       commitInOrder: false,
       ordering: 'unordered',
+      taskTimeoutMs: 0,
       unwrapEnvelope: true,
     });
     expect(kqConfDefaults).toMatchObject({ offset: 'last', processors: 8, forceCommit: true });
