@@ -67,6 +67,8 @@ export class Dispatcher {
   #waiters: Waiter[] = [];
   #ready: ReadyWaiter[] = [];
   #idleWaiters: Array<() => void> = [];
+  /** `settled` calls waiting for a partition's runs to end. */
+  #settleWaiters: Array<{ readonly state: PartitionState; readonly resolve: () => void }> = [];
 
   constructor(options: DispatcherOptions) {
     if (!Number.isInteger(options.processors) || options.processors < 1) {
@@ -234,6 +236,7 @@ export class Dispatcher {
     }
     this.#active -= 1;
     state.running -= 1;
+    if (state.running === 0 && this.#settleWaiters.length > 0) this.#wakeSettled(state);
     if (lanes !== undefined) {
       // The key's next message (if any) takes over the processor this run freed.
       const next: ParkedRun | undefined = lanes.release(key);
@@ -335,6 +338,39 @@ export class Dispatcher {
     if (lanes !== undefined) this.#parked -= lanes.dropParked();
     for (const waiter of this.#waiters.filter((w) => w.state === state)) this.#drop(waiter);
     if (this.#ready.some((w) => w.state === state)) this.#wakeReady();
+  }
+
+  /**
+   * Resolves true once no run of the partition is in flight (the revocation
+   * grace: stop fetching it, wait for this, commit, then `revoke`), or false
+   * after `timeoutMs` with runs still going.
+   */
+  settled(topic: string, partition: number, timeoutMs: number): Promise<boolean> {
+    const state = this.partition(topic, partition);
+    if (state.running === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const entry = {
+        state,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.#settleWaiters.indexOf(entry);
+        if (i >= 0) this.#settleWaiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.#settleWaiters.push(entry);
+    });
+  }
+
+  #wakeSettled(state: PartitionState): void {
+    const waiters = this.#settleWaiters;
+    for (let i = 0; i < waiters.length; ) {
+      if (waiters[i]!.state === state) waiters.splice(i, 1)[0]!.resolve();
+      else i += 1;
+    }
   }
 
   /** Resolves when no run is in flight and no dispatch waits to start one. */

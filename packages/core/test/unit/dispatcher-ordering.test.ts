@@ -244,3 +244,26 @@ describe("Dispatcher, ordering: 'partition' and 'unordered'", () => {
     expect(h.maxSameKey()).toBe(2);
   });
 });
+
+describe('Dispatcher.settled (revocation grace)', () => {
+  it("resolves true once the partition's runs ended, false when the bound passes first", async () => {
+    const h = keyed(4, 'unordered');
+    await h.offer(0, 0, 'a');
+    await h.offer(1, 0, 'a');
+    const bounded = await h.dispatcher.settled(T, 0, 20);
+    expect(bounded).toBe(false);
+    const settling = h.dispatcher.settled(T, 0, 60_000);
+    // Another partition's run ending does not count.
+    h.finish(1, 0);
+    await flush();
+    let done = false;
+    void settling.then(() => {
+      done = true;
+    });
+    await flush();
+    expect(done).toBe(false);
+    h.finish(0, 0);
+    await expect(settling).resolves.toBe(true);
+    await expect(h.dispatcher.settled(T, 0, 1)).resolves.toBe(true);
+  });
+});

@@ -101,6 +101,7 @@ export class FakeTransport implements Transport {
               handler,
               autoCommit: this.#options.autoCommit,
               commitIntervalMs: this.#options.commitIntervalMs,
+              revokeGraceMs: this.#options.revokeGraceMs,
               emit: (event) => this.#emit(event),
             }),
           );

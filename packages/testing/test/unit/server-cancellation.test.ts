@@ -162,3 +162,44 @@ describe('cancellation: revocation', () => {
     await first.waitForSettled(1);
   });
 });
+
+describe('cancellation: revocation grace', () => {
+  it('waits (bounded) for the revoked partition’s run, commits it, then hands the partition over', async () => {
+    const broker = new FakeBroker();
+    broker.createTopic('jobs', { partitions: 2 });
+    const held = blockingTask();
+    const first = createTestServer({
+      broker,
+      group: 'g',
+      tasks: { job: { topic: 'jobs', task: held } },
+      transport: { revokeGraceMs: 30_000 },
+    });
+    onTestFinished(() => first.stop());
+    await first.start();
+    await first.push('job', 'p0', { partition: 0 });
+    await first.push('job', 'p1', { partition: 1 });
+    await waitFor(() => held.calls.length === 2);
+
+    const taker = blockingTask();
+    taker.release();
+    const second = createTestServer({
+      broker,
+      group: 'g',
+      tasks: { job: { topic: 'jobs', task: taker } },
+    });
+    onTestFinished(() => second.stop());
+    const joining = second.start();
+    // The rebalance waits for the first member's in-flight run of the partition it loses.
+    await waitFor(() => held.calls.every((c) => !c.ctx.signal.aborted));
+    held.release();
+    await joining;
+    await first.waitForSettled(2);
+    // Both finished on the first member and were committed: the new owner has nothing to redo.
+    await waitFor(() => {
+      const committed = broker.committedOffsets('g', 'jobs');
+      return committed.get(0) === 1 && committed.get(1) === 1;
+    });
+    expect(taker.calls).toHaveLength(0);
+    expect(first.runs.count('abandoned')).toBe(0);
+  });
+});
