@@ -31,6 +31,16 @@ export {
 } from './errors/index.js';
 export { newTaskFactory, TaskFactory, type TaskRegistration } from './factory/task-factory.js';
 export {
+  defaultIdempotencyKey,
+  type IdempotencyOptions,
+  type IdempotencyStore,
+  idempotency,
+  MemoryIdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+  SqliteIdempotencyStore,
+  type SqliteIdempotencyStoreOptions,
+} from './idempotency/index.js';
+export {
   type ConsoleLoggerOptions,
   createConsoleLogger,
   type LogFields,
