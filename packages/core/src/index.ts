@@ -24,7 +24,9 @@ export {
   type MessageCoordinates,
   MessageError,
   NonRetriableError,
+  PartitionRevokedError,
   RouteError,
+  RunTimeoutError,
   ShutdownError,
   StateError,
   TaskRunError,
@@ -34,6 +36,16 @@ export {
   toError,
 } from './errors/index.js';
 export { newTaskFactory, TaskFactory, type TaskRegistration } from './factory/task-factory.js';
+export {
+  defaultIdempotencyKey,
+  type IdempotencyOptions,
+  type IdempotencyStore,
+  idempotency,
+  MemoryIdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+  SqliteIdempotencyStore,
+  type SqliteIdempotencyStoreOptions,
+} from './idempotency/index.js';
 export {
   type ConsoleLoggerOptions,
   createConsoleLogger,
@@ -87,10 +99,12 @@ export type {
   ITaskFactory,
   ITaskServerCtx,
   TaskContext,
+  TaskOptions,
   TraceCarrier,
   TraceCarrierSource,
 } from './task/types.js';
 // Transport-author machinery (Dispatcher, CommitTracker, PartitionState, composePush) is in `@tasks/core/transport`.
+export type { Ordering } from './transport/ordering.js';
 export type { OutboundMessage, PushMiddleware } from './transport/push.js';
 export type {
   ConsumerStatus,

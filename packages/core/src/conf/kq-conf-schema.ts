@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { orderings } from '../transport/ordering.js';
 
 /**
  * The one definition of a consumer conf (go-queue's `kq.KqConf`, camelCase).
@@ -25,6 +26,8 @@ export const kqConfDefaults = {
   maxWaitMs: 1_000,
   forceCommit: true,
   commitInOrder: false,
+  ordering: 'unordered',
+  taskTimeoutMs: 0,
   unwrapEnvelope: true,
 } as const;
 
@@ -138,7 +141,21 @@ export const kqConfFields = {
   ),
   commitInOrder: flag(
     kqConfDefaults.commitInOrder,
-    'Run one message at a time per partition, in offset order.',
+    "go-queue's CommitInOrder, accepted for compatibility: it changes no concurrency (commits here always follow the watermark). For one run at a time per partition, set ordering: partition.",
+  ),
+  ordering: v.optional(
+    v.pipe(
+      v.picklist(orderings, got(`must be one of ${orderings.map((o) => `"${o}"`).join(', ')}`)),
+      v.description(
+        'How runs may overlap: unordered (any message as soon as a processor is free, as go-queue), partition (one at a time per partition) or key (one at a time per key, keys concurrently).',
+      ),
+    ),
+    kqConfDefaults.ordering,
+  ),
+  taskTimeoutMs: wholeNumber(
+    0,
+    kqConfDefaults.taskTimeoutMs,
+    "Longest one attempt of a run may take, in milliseconds (0: no limit); past it ctx.signal fires with a RunTimeoutError and the attempt counts as failed. A task registration's timeoutMs wins.",
   ),
   unwrapEnvelope: flag(
     kqConfDefaults.unwrapEnvelope,

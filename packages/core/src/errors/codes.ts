@@ -13,6 +13,10 @@ export const ErrorCodes = {
   NonRetriable: 'TASKS_NON_RETRIABLE',
   /** Work was abandoned because the server is shutting down. */
   Shutdown: 'TASKS_SHUTDOWN',
+  /** A run took longer than its task's timeout (`ctx.signal.reason`; counts as a failed attempt). */
+  RunTimeout: 'TASKS_RUN_TIMEOUT',
+  /** A run's partition was revoked (`ctx.signal.reason`); the next owner runs the message again. */
+  PartitionRevoked: 'TASKS_PARTITION_REVOKED',
   /** A message could not be decoded or routed. */
   MessageInvalid: 'TASKS_MESSAGE_INVALID',
   /** The transport could not reach its brokers. */

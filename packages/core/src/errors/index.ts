@@ -1,3 +1,4 @@
+export { PartitionRevokedError, RunTimeoutError } from './cancellation.js';
 export { type ErrorCode, ErrorCodes } from './codes.js';
 export {
   ConfigError,

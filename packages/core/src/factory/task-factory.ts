@@ -1,9 +1,10 @@
 import { ConfigError } from '../errors/index.js';
-import type { FuncCreateTask, ITaskFactory, ITaskServerCtx } from '../task/types.js';
+import type { FuncCreateTask, ITaskFactory, ITaskServerCtx, TaskOptions } from '../task/types.js';
 
 export interface TaskRegistration<T = unknown> {
   readonly key: string;
   readonly create: FuncCreateTask<T>;
+  readonly options: TaskOptions;
 }
 
 /** The seed's task factory: remembers which task key builds which task. */
@@ -15,7 +16,7 @@ export class TaskFactory<T = unknown> implements ITaskFactory<T> {
     this.serverCtx = serverCtx;
   }
 
-  gen(key: string, create: FuncCreateTask<T>): void {
+  gen(key: string, create: FuncCreateTask<T>, options: TaskOptions = {}): void {
     if (typeof key !== 'string' || key.length === 0) {
       throw new ConfigError([
         { path: 'gen.key', message: `must be a non-empty string, got ${String(key)}` },
@@ -26,7 +27,16 @@ export class TaskFactory<T = unknown> implements ITaskFactory<T> {
         { path: `gen("${key}").create`, message: 'must be a function (topic, serverCtx) => ITask' },
       ]);
     }
-    this.#registrations.push({ key, create });
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs >= 0)) {
+      throw new ConfigError([
+        {
+          path: `gen("${key}").options.timeoutMs`,
+          message: `must be a whole number of ms, 0 or more, got ${String(timeoutMs)}`,
+        },
+      ]);
+    }
+    this.#registrations.push({ key, create, options });
   }
 
   /** Every `gen` call in order, duplicates included (the server rejects those at start). */

@@ -10,9 +10,11 @@ import {
 import type { Logger } from '../logger/logger.js';
 import type { ITask, TraceCarrier } from '../task/types.js';
 import type { InboundMessage, MessageHandler } from '../transport/types.js';
-import { AbortRace, isThenable } from './abort-race.js';
+import { isThenable } from './abort-race.js';
+import { AttemptTimer } from './attempt-timer.js';
 import { type DecodedPayload, decodePayload, traceCarrierOf } from './decode.js';
 import { compose, type TaskMiddleware } from './middleware.js';
+import { type PartitionSignal, PartitionSignals } from './partition-signals.js';
 import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
 import { AttemptContext, payloadOf, type RunContext } from './run-context.js';
 import type { RunEvent, RunOutcome } from './run-event.js';
@@ -25,6 +27,13 @@ export interface MessageRunnerDeps {
   readonly retry: ResolvedRetryOptions;
   /** Fires when the server stops taking new work and in-flight runs must end. */
   readonly signal: AbortSignal;
+  /**
+   * The conf's partition signals (they fire on revocation too); the server
+   * keeps them to revoke. Made from `signal` when absent.
+   */
+  readonly partitions?: PartitionSignals;
+  /** Longest one attempt may run before its signal fires and it counts as failed; 0: no limit. */
+  readonly timeoutMs?: number;
   /** True once the server is draining: new messages are refused. */
   readonly isDraining: () => boolean;
   /** True when someone listens for run events: only then are they built. */
@@ -62,11 +71,39 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
           const result = task.run(ctx, key, value);
           return isThenable(result) ? Promise.resolve(result) : Promise.resolve();
         });
-  const aborts = new AbortRace(signal);
+  const partitions = deps.partitions ?? new PartitionSignals(conf.topic, signal);
+  const timeoutMs = deps.timeoutMs ?? 0;
 
   /** One attempt: what the task (or the middleware around it) returned. */
   const attempt = (ctx: AttemptContext, payload: DecodedPayload): unknown =>
     composed ? composed(ctx) : task.run(ctx, payload.key, payload.value);
+
+  /** One attempt under a timeout: its own signal, and a race that ends at the timeout. */
+  async function timedAttempt(
+    message: InboundMessage,
+    payload: DecodedPayload,
+    trace: TraceCarrier,
+    attemptNo: number,
+    lane: PartitionSignal,
+  ): Promise<void> {
+    const timer = new AttemptTimer(lane.signal, timeoutMs);
+    try {
+      const ctx = new AttemptContext(
+        message,
+        payload,
+        trace,
+        taskKey,
+        group,
+        attemptNo,
+        timer.signal,
+        logger,
+      );
+      const result = attempt(ctx, payload);
+      if (isThenable(result)) await timer.race(result);
+    } finally {
+      timer.dispose();
+    }
+  }
 
   return async (message) => {
     if (deps.isDraining() || signal.aborted) throw new ShutdownError();
@@ -75,11 +112,26 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
       const payload = decodePayload(message, unwrapEnvelope);
       const trace = traceCarrierOf(message, payload, unwrapEnvelope);
       const started = deps.listening() ? performance.now() : undefined;
-      const ctx = new AttemptContext(message, payload, trace, taskKey, group, 1, signal, logger);
+      // Fires on revocation of the partition and on shutdown.
+      const lane = partitions.get(message.partition);
       let failure: { thrown: unknown } | undefined;
       try {
-        const result = attempt(ctx, payload);
-        if (isThenable(result)) await aborts.race(result);
+        if (timeoutMs === 0) {
+          const ctx = new AttemptContext(
+            message,
+            payload,
+            trace,
+            taskKey,
+            group,
+            1,
+            lane.signal,
+            logger,
+          );
+          const result = attempt(ctx, payload);
+          if (isThenable(result)) await lane.race.race(result);
+        } else {
+          await timedAttempt(message, payload, trace, 1, lane);
+        }
       } catch (thrown) {
         failure = { thrown };
       }
@@ -87,7 +139,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         report(message, 'succeeded', 1, started);
         return;
       }
-      await retryFrom(message, payload, trace, started, failure.thrown);
+      await retryFrom(message, payload, trace, started, failure.thrown, lane);
     } finally {
       deps.track(-1);
     }
@@ -131,34 +183,42 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
     trace: TraceCarrier,
     started: number | undefined,
     firstFailure: unknown,
+    lane: PartitionSignal,
   ): Promise<void> {
+    const laneSignal = lane.signal;
     let thrown = firstFailure;
     for (let attemptNo = 1; ; attemptNo++) {
       if (attemptNo > 1) {
-        const ctx = new AttemptContext(
-          message,
-          payload,
-          trace,
-          taskKey,
-          group,
-          attemptNo,
-          signal,
-          logger,
-        );
         try {
-          const result = attempt(ctx, payload);
-          if (isThenable(result)) await aborts.race(result);
+          if (timeoutMs === 0) {
+            const ctx = new AttemptContext(
+              message,
+              payload,
+              trace,
+              taskKey,
+              group,
+              attemptNo,
+              laneSignal,
+              logger,
+            );
+            const result = attempt(ctx, payload);
+            if (isThenable(result)) await lane.race.race(result);
+          } else {
+            await timedAttempt(message, payload, trace, attemptNo, lane);
+          }
           report(message, 'succeeded', attemptNo, started);
           return;
         } catch (error) {
           thrown = error;
         }
       }
-      if (signal.aborted) {
+      if (laneSignal.aborted) {
         report(message, 'abandoned', attemptNo, started);
-        throw new ShutdownError(
-          `stopped before ${message.topic}[${message.partition}]@${message.offset} finished`,
-        );
+        throw signal.aborted
+          ? new ShutdownError(
+              `stopped before ${message.topic}[${message.partition}]@${message.offset} finished`,
+            )
+          : toError(laneSignal.reason);
       }
       const error = toError(thrown, 'task threw');
       const final = isNonRetriable(error) || (attemptNo >= retry.maxAttempts && conf.forceCommit);
@@ -167,9 +227,9 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         try {
           // Bounded by shutdown like the run: a hung error handler must not hold stop().
           const handled = deps.onError(failure);
-          if (isThenable(handled)) await aborts.race(handled);
+          if (isThenable(handled)) await lane.race.race(handled);
         } catch (handlerError) {
-          if (signal.aborted) {
+          if (laneSignal.aborted) {
             report(message, 'abandoned', attemptNo, started);
             throw new ShutdownError(
               `stopped while the error handler of ${message.topic}[${message.partition}]@${message.offset} ran`,
@@ -193,7 +253,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         });
       }
       try {
-        await sleep(backoffDelay(retry, Math.min(attemptNo, 30)), signal);
+        await sleep(backoffDelay(retry, Math.min(attemptNo, 30)), laneSignal);
       } catch {
         report(message, 'abandoned', attemptNo, started);
         throw new ShutdownError(

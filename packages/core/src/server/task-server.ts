@@ -16,6 +16,7 @@ import type { PushMiddleware } from '../transport/push.js';
 import type { ConsumerStatus, Transport, TransportEvent } from '../transport/types.js';
 import { createMessageHandler } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
+import { PartitionSignals } from './partition-signals.js';
 import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
 import type { RunEvent, RunListener, RunOutcome } from './run-event.js';
 
@@ -95,6 +96,9 @@ export class TaskServer<T = unknown> {
   readonly #abort = new AbortController();
   readonly #listeners = new Set<RunListener>();
   readonly #tasks: RunningTask[] = [];
+  /** Each conf's partition signals, fired when the transport revokes its partitions. */
+  readonly #partitionSignals: Array<{ group: string; topic: string; signals: PartitionSignals }> =
+    [];
   #state: State = 'idle';
   #stopping: Promise<void> | undefined;
   #releasing: Promise<void> | undefined;
@@ -177,6 +181,14 @@ export class TaskServer<T = unknown> {
           `go-zero ServiceConf fields accepted and not used by a task worker (${service.join('; ')})`,
         );
       }
+      const inOrder = confs.flatMap((conf, i) =>
+        conf.commitInOrder && conf.ordering !== 'partition' ? [`kafkaConf[${i}]`] : [],
+      );
+      if (inOrder.length > 0) {
+        this.#logger.info(
+          `commitInOrder is accepted for go-queue compatibility and changes no concurrency (commits always follow finished runs); set ordering: 'partition' for one run at a time per partition (${inOrder.join(', ')})`,
+        );
+      }
       const routing = planRouting({
         route: this.#ctx.taskRoute(),
         confs,
@@ -201,6 +213,8 @@ export class TaskServer<T = unknown> {
         const registration = registrations.find((r) => r.key === taskKey)!;
         const task = registration.create(conf.topic, this.#ctx);
         this.#tasks.push({ taskKey, conf, task });
+        const partitions = new PartitionSignals(conf.topic, this.#abort.signal);
+        this.#partitionSignals.push({ group: conf.group, topic: conf.topic, signals: partitions });
         this.#options.transport.subscribe(
           conf,
           createMessageHandler({
@@ -210,6 +224,8 @@ export class TaskServer<T = unknown> {
             middleware,
             retry: this.#retry,
             signal: this.#abort.signal,
+            partitions,
+            timeoutMs: registration.options.timeoutMs ?? conf.taskTimeoutMs,
             isDraining: () => this.#state === 'stopping' || this.#state === 'stopped',
             listening: () => this.#listeners.size > 0,
             report: (outcome, event) => this.#report(outcome, event),
@@ -434,6 +450,13 @@ export class TaskServer<T = unknown> {
         this.#logger.error('transport error', { group: event.group, error: event.error });
       }
     } else if (event.type === 'assigned' || event.type === 'revoked') {
+      if (event.type === 'revoked') {
+        for (const entry of this.#partitionSignals) {
+          if (entry.group === event.group && entry.topic === event.topic) {
+            entry.signals.revoke(event.partitions);
+          }
+        }
+      }
       this.#logger.info(`partitions ${event.type}`, {
         group: event.group,
         topic: event.topic,

@@ -14,7 +14,12 @@ export interface TraceCarrier {
 
 /** What a task's `run` receives besides the key and value strings. */
 export interface TaskContext {
-  /** Fires when the server shuts down; long runs should stop early on it. */
+  /**
+   * Fires when the server shuts down, when the message's partition is revoked
+   * and when the attempt outlives its timeout; `signal.reason` is a
+   * `ShutdownError`, `PartitionRevokedError` or `RunTimeoutError`. Long runs
+   * should stop early on it.
+   */
   readonly signal: AbortSignal;
   readonly taskKey: string;
   readonly group: string;
@@ -46,8 +51,18 @@ export type FuncCreateTask<T = unknown> = (topic: string, serverCtx: ITaskServer
 /** Registers tasks with a factory; the server calls it once at start. */
 export type FuncRegister<T = unknown> = (factory: ITaskFactory<T>) => void;
 
+/** How the server runs the task of one registration (`factory.gen(key, create, options)`). */
+export interface TaskOptions {
+  /**
+   * Longest one attempt may take, in ms (0: no limit); wins over the conf's
+   * `taskTimeoutMs`. Past it `ctx.signal` fires with a `RunTimeoutError` and
+   * the attempt counts as failed.
+   */
+  readonly timeoutMs?: number;
+}
+
 export interface ITaskFactory<T = unknown> {
-  gen(key: string, create: FuncCreateTask<T>): void;
+  gen(key: string, create: FuncCreateTask<T>, options?: TaskOptions): void;
 }
 
 /** The seed's server context: routes, confs, telemetry, registration and your services. */

@@ -1,18 +1,28 @@
 import { CommitTracker } from './commit-tracker.js';
+import { KeyLanes, type LaneKey, laneKeyOf, type ParkedRun } from './key-lanes.js';
+import type { Ordering } from './ordering.js';
 import type { PartitionState } from './partition-state.js';
 import type { InboundMessage, MessageHandler } from './types.js';
 
 export interface DispatcherOptions {
   /** Handler runs in flight at once. */
   readonly processors: number;
-  /** One run at a time per partition, in offset order. */
-  readonly commitInOrder: boolean;
+  /** How runs may overlap (see `Ordering`). Default `unordered`. */
+  readonly ordering?: Ordering;
+  /**
+   * @deprecated The transport-level name of `ordering: 'partition'` (true)
+   * from before `ordering` existed; `ordering` wins when both are given.
+   */
+  readonly commitInOrder?: boolean;
+  /** Under `ordering: 'key'`, messages accepted behind a busy key at most (default `processors * 16`). */
+  readonly maxParked?: number;
   readonly handler: MessageHandler;
 }
 
 /** A dispatch waiting for a processor (or, with `commitInOrder`, its partition's turn). */
 interface Waiter {
   readonly state: PartitionState;
+  readonly generation: number;
   readonly message: InboundMessage;
   readonly offset: number;
   readonly resolve: (started: boolean) => void;
@@ -44,20 +54,31 @@ export class Dispatcher {
   readonly tracker = new CommitTracker();
   readonly #processors: number;
   readonly #commitInOrder: boolean;
+  readonly #byKey: boolean;
+  readonly #maxParked: number;
   readonly #handler: MessageHandler;
+  /** Under `ordering: 'key'`, each partition's busy keys (the lanes survive a revocation). */
+  readonly #lanes = new WeakMap<PartitionState, KeyLanes>();
+  /** Messages accepted behind a busy key, not started yet. */
+  #parked = 0;
   /** Runs in flight; each holds a processor until it settles, even once revoked. */
   #active = 0;
   /** FIFO: a freed processor goes to the oldest waiter that may start. */
   #waiters: Waiter[] = [];
   #ready: ReadyWaiter[] = [];
   #idleWaiters: Array<() => void> = [];
+  /** `settled` calls waiting for a partition's runs to end. */
+  #settleWaiters: Array<{ readonly state: PartitionState; readonly resolve: () => void }> = [];
 
   constructor(options: DispatcherOptions) {
     if (!Number.isInteger(options.processors) || options.processors < 1) {
       throw new RangeError(`processors must be a whole number >= 1, got ${options.processors}`);
     }
     this.#processors = options.processors;
-    this.#commitInOrder = options.commitInOrder;
+    const ordering = options.ordering ?? (options.commitInOrder ? 'partition' : 'unordered');
+    this.#commitInOrder = ordering === 'partition';
+    this.#byKey = ordering === 'key';
+    this.#maxParked = options.maxParked ?? options.processors * 16;
     this.#handler = options.handler;
   }
 
@@ -68,8 +89,8 @@ export class Dispatcher {
 
   /**
    * Starts the message's run now if a processor is free (and, with
-   * `commitInOrder`, none of its partition's runs is in flight). Returns
-   * false, doing nothing, otherwise.
+   * `commitInOrder`, none of its partition's runs is in flight), and no
+   * earlier dispatch of its partition waits. Returns false, doing nothing, otherwise.
    * `offset` is `Number(message.offset)`, parsed once by the caller.
    */
   tryDispatch(
@@ -77,10 +98,45 @@ export class Dispatcher {
     message: InboundMessage,
     offset: number = Number(message.offset),
   ): boolean {
-    // No dispatch can be waiting here: a freed processor goes to the waiters at once,
-    // so with one free every waiter left is held back by its own partition's run.
+    // A waiting dispatch of the same partition goes first (offset order); with free
+    // processors every other waiter is one held back by its own partition's turn.
+    if (state.waiting > 0) return false;
+    if (this.#byKey) return this.#admitKeyed(state, message, offset);
     if (!this.#canStart(state)) return false;
     this.#start(state, message, offset);
+    return true;
+  }
+
+  /**
+   * `ordering: 'key'`: a message whose key has a run in flight is begun (so
+   * the commit waits for it) and parked behind it, without a processor; the
+   * key's run hands its processor on to it when it ends. Any other message
+   * needs a free processor.
+   */
+  #admitKeyed(state: PartitionState, message: InboundMessage, offset: number): boolean {
+    let lanes = this.#lanes.get(state);
+    if (lanes === undefined) {
+      lanes = new KeyLanes();
+      this.#lanes.set(state, lanes);
+    }
+    const key = laneKeyOf(message);
+    if (this.#active < this.#processors && lanes.acquire(key)) {
+      let seq: number;
+      try {
+        seq = state.begin(offset);
+      } catch (error) {
+        lanes.release(key);
+        throw error;
+      }
+      this.#launch(state, state.generation, seq, message, lanes, key);
+      return true;
+    }
+    if (this.#parked >= this.#maxParked) return false;
+    // The key may be free while every processor is busy: then the message waits outside.
+    if (!lanes.isBusy(key)) return false;
+    const seq = state.begin(offset);
+    lanes.park(key, { state, generation: state.generation, seq, message });
+    this.#parked += 1;
     return true;
   }
 
@@ -100,7 +156,8 @@ export class Dispatcher {
       return Promise.reject(error);
     }
     const { promise, resolve, reject } = Promise.withResolvers<boolean>();
-    this.#waiters.push({ state, message, offset, resolve, reject });
+    this.#waiters.push({ state, generation: state.generation, message, offset, resolve, reject });
+    state.waiting += 1;
     return promise;
   }
 
@@ -112,7 +169,7 @@ export class Dispatcher {
    */
   ready(state: PartitionState, signal: AbortSignal): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
-    if (this.#canStart(state)) return started;
+    if (state.waiting === 0 && this.#canStart(state)) return started;
     return new Promise((resolve) => {
       const waiter: ReadyWaiter = {
         state,
@@ -133,15 +190,28 @@ export class Dispatcher {
   }
 
   #canStart(state: PartitionState): boolean {
+    // Under key ordering a free processor (and room to park) means any message is taken.
+    if (this.#byKey) return this.#active < this.#processors && this.#parked < this.#maxParked;
     return this.#active < this.#processors && !(this.#commitInOrder && state.running > 0);
   }
 
   /** Begins tracking and runs the handler; throws (holding nothing) if the offset goes backwards. */
   #start(state: PartitionState, message: InboundMessage, offset: number): void {
     const seq = state.begin(offset);
+    this.#launch(state, state.generation, seq, message, undefined, null);
+  }
+
+  #launch(
+    state: PartitionState,
+    generation: number,
+    seq: number,
+    message: InboundMessage,
+    lanes: KeyLanes | undefined,
+    key: LaneKey,
+  ): void {
     this.#active += 1;
     state.running += 1;
-    void this.#run(state, state.generation, seq, message);
+    void this.#run(state, generation, seq, message, lanes, key);
   }
 
   async #run(
@@ -149,6 +219,8 @@ export class Dispatcher {
     generation: number,
     seq: number,
     message: InboundMessage,
+    lanes: KeyLanes | undefined,
+    key: LaneKey,
   ): Promise<void> {
     let finished = false;
     try {
@@ -164,19 +236,55 @@ export class Dispatcher {
     }
     this.#active -= 1;
     state.running -= 1;
+    if (state.running === 0 && this.#settleWaiters.length > 0) this.#wakeSettled(state);
+    if (lanes !== undefined) {
+      // The key's next message (if any) takes over the processor this run freed.
+      const next: ParkedRun | undefined = lanes.release(key);
+      if (next !== undefined) {
+        this.#parked -= 1;
+        this.#launch(next.state, next.generation, next.seq, next.message, lanes, key);
+      }
+    }
     if (this.#waiters.length > 0) this.#startWaiters();
     if (this.#ready.length > 0) this.#wakeReady();
     this.#wakeIfIdle();
   }
 
-  /** Starts, oldest first, every waiter that may start now. */
+  /** Starts, oldest first, every waiter that may start now; drops the revoked ones. */
   #startWaiters(): void {
     const waiters = this.#waiters;
+    // Under key ordering, a partition whose oldest waiter cannot start holds its later ones (offset order).
+    let held: Set<PartitionState> | undefined;
     for (let i = 0; i < waiters.length && this.#active < this.#processors; ) {
       const waiter = waiters[i]!;
-      // (A revoked partition's waiters were dropped by `revoke`.)
-      if (this.#canStart(waiter.state)) {
+      if (waiter.state.generation !== waiter.generation) {
         waiters.splice(i, 1);
+        waiter.state.waiting -= 1;
+        waiter.resolve(false);
+      } else if (this.#byKey) {
+        let admitted = false;
+        if (!held?.has(waiter.state)) {
+          try {
+            admitted = this.#admitKeyed(waiter.state, waiter.message, waiter.offset);
+          } catch (error) {
+            waiters.splice(i, 1);
+            waiter.state.waiting -= 1;
+            waiter.reject(error);
+            continue;
+          }
+        }
+        if (admitted) {
+          waiters.splice(i, 1);
+          waiter.state.waiting -= 1;
+          waiter.resolve(true);
+        } else {
+          held ??= new Set();
+          held.add(waiter.state);
+          i += 1;
+        }
+      } else if (this.#canStart(waiter.state)) {
+        waiters.splice(i, 1);
+        waiter.state.waiting -= 1;
         try {
           this.#start(waiter.state, waiter.message, waiter.offset);
           waiter.resolve(true);
@@ -195,7 +303,7 @@ export class Dispatcher {
     for (let i = 0; i < ready.length; ) {
       const waiter = ready[i]!;
       const revoked = waiter.state.generation !== waiter.generation;
-      if (revoked || this.#canStart(waiter.state)) {
+      if (revoked || (waiter.state.waiting === 0 && this.#canStart(waiter.state))) {
         ready.splice(i, 1);
         waiter.resolve(!revoked);
       } else {
@@ -204,8 +312,17 @@ export class Dispatcher {
     }
   }
 
+  #drop(waiter: Waiter): void {
+    const i = this.#waiters.indexOf(waiter);
+    if (i < 0) return;
+    this.#waiters.splice(i, 1);
+    waiter.state.waiting -= 1;
+    waiter.resolve(false);
+    this.#wakeIfIdle();
+  }
+
   #wakeIfIdle(): void {
-    if (this.#active === 0 && this.#waiters.length === 0) {
+    if (this.#active === 0 && this.#waiters.length === 0 && this.#parked === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
@@ -217,17 +334,49 @@ export class Dispatcher {
   revoke(topic: string, partition: number): void {
     const state = this.partition(topic, partition);
     state.reset();
-    this.#waiters = this.#waiters.filter((waiter) => {
-      if (waiter.state !== state) return true;
-      waiter.resolve(false);
-      return false;
-    });
+    const lanes = this.#lanes.get(state);
+    if (lanes !== undefined) this.#parked -= lanes.dropParked();
+    for (const waiter of this.#waiters.filter((w) => w.state === state)) this.#drop(waiter);
     if (this.#ready.some((w) => w.state === state)) this.#wakeReady();
+  }
+
+  /**
+   * Resolves true once no run of the partition is in flight (the revocation
+   * grace: stop fetching it, wait for this, commit, then `revoke`), or false
+   * after `timeoutMs` with runs still going.
+   */
+  settled(topic: string, partition: number, timeoutMs: number): Promise<boolean> {
+    const state = this.partition(topic, partition);
+    if (state.running === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const entry = {
+        state,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        const i = this.#settleWaiters.indexOf(entry);
+        if (i >= 0) this.#settleWaiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.#settleWaiters.push(entry);
+    });
+  }
+
+  #wakeSettled(state: PartitionState): void {
+    const waiters = this.#settleWaiters;
+    for (let i = 0; i < waiters.length; ) {
+      if (waiters[i]!.state === state) waiters.splice(i, 1)[0]!.resolve();
+      else i += 1;
+    }
   }
 
   /** Resolves when no run is in flight and no dispatch waits to start one. */
   idle(): Promise<void> {
-    if (this.#active === 0 && this.#waiters.length === 0) return Promise.resolve();
+    if (this.#active === 0 && this.#waiters.length === 0 && this.#parked === 0)
+      return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 

@@ -23,6 +23,8 @@ export class PartitionState {
   generation = 0;
   /** Runs of this partition in flight, whatever their generation. */
   running = 0;
+  /** Dispatches of this partition waiting for a processor or their turn. */
+  waiting = 0;
   /** Offsets begun in this generation, ascending; entry `i` has sequence number `#base + i`. */
   #offsets: number[] = [];
   #states: number[] = [];

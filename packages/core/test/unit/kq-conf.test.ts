@@ -47,6 +47,8 @@ describe('resolveKqConf', () => {
       maxWaitMs: 1_000,
       forceCommit: true,
       commitInOrder: false,
+      ordering: 'unordered',
+      taskTimeoutMs: 0,
       unwrapEnvelope: true,
     });
     expect(kqConfDefaults).toMatchObject({ offset: 'last', processors: 8, forceCommit: true });
@@ -102,6 +104,7 @@ describe('resolveKqConf', () => {
       Password: secret,
       ForceCommit: false,
       CommitInOrder: true,
+      Ordering: 'key',
     });
     expect(conf).toMatchObject({
       brokers: ['k1:9092', 'k2:9093'],
@@ -118,7 +121,21 @@ describe('resolveKqConf', () => {
       password: secret,
       forceCommit: false,
       commitInOrder: true,
+      ordering: 'key',
     });
+  });
+
+  it('rejects an ordering it does not know, listing the ones it does', () => {
+    expect(() => resolveKqConf({ ...minimal, Ordering: 'keyed' })).toThrow(
+      expect.objectContaining({
+        problems: [
+          {
+            path: 'kafkaConf.ordering',
+            message: 'must be one of "unordered", "partition", "key", got "keyed"',
+          },
+        ],
+      }),
+    );
   });
 
   it('splits and trims a comma separated broker string', () => {

@@ -28,11 +28,11 @@ describe('TaskFactory', () => {
     const second: FuncCreateTask = () => noop;
     factory.gen('order', create);
     factory.gen('payment', second);
-    factory.gen('order', second);
+    factory.gen('order', second, { timeoutMs: 5_000 });
     expect(factory.registrations()).toEqual([
-      { key: 'order', create },
-      { key: 'payment', create: second },
-      { key: 'order', create: second },
+      { key: 'order', create, options: {} },
+      { key: 'payment', create: second, options: {} },
+      { key: 'order', create: second, options: { timeoutMs: 5_000 } },
     ]);
   });
 

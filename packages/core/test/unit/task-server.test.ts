@@ -106,6 +106,28 @@ describe('TaskServer start', () => {
     expect(server.routing?.unconsumed).toEqual([{ taskKey: 'payment', topic: payments }]);
   });
 
+  it('says once at start that commitInOrder changes no concurrency, naming the confs', async () => {
+    const topic = unique('order-tasks');
+    const ctx = newTaskServerCtx(
+      withTaskRoute({ order: topic }),
+      withKafkaConf(
+        { brokers, group: 'g-in-order', topic, commitInOrder: true },
+        { brokers, group: 'g-partition', topic, commitInOrder: true, ordering: 'partition' },
+      ),
+      withFuncRegister((factory) => factory.gen('order', () => ({ run() {}, stop() {} }))),
+    );
+    const { logger, records } = captureLogger();
+    const server = newTaskServer(ctx, { transport: new ManualTransport(), logger });
+    onTestFinished(() => server.stop());
+    await server.start();
+    const lines = records.filter((r) => r.message.startsWith('commitInOrder is accepted'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.level).toBe('info');
+    expect(lines[0]?.message).toContain("ordering: 'partition'");
+    // Only the conf that asks for commitInOrder without partition ordering is named.
+    expect(lines[0]?.message).toMatch(/\(kafkaConf\[0\]\)$/);
+  });
+
   it('logs the go-zero ServiceConf fields of the confs in one info line', async () => {
     const topic = unique('order-tasks');
     const ctx = newTaskServerCtx(

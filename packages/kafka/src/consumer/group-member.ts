@@ -67,7 +67,7 @@ export class GroupMember {
     const { conf, handler, options } = deps;
     this.#dispatcher = new Dispatcher({
       processors: conf.processors,
-      commitInOrder: conf.commitInOrder,
+      ordering: conf.ordering,
       handler,
     });
     this.#scheduler = new CommitScheduler({

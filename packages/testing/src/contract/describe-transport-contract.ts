@@ -5,6 +5,7 @@ import { commitCases } from './cases/commits.js';
 import { deliveryCases } from './cases/delivery.js';
 import { groupCases } from './cases/groups.js';
 import { offsetCases } from './cases/offsets.js';
+import { orderingCases } from './cases/ordering.js';
 import { schedulingCases } from './cases/scheduling.js';
 import type { CaseContext } from './cases/shared.js';
 import { ContractFixture, type ContractSettings } from './fixture.js';
@@ -77,5 +78,6 @@ export function describeTransportContract(
     describe('commits and redelivery', () => commitCases(context));
     describe('consumer groups', () => groupCases(context));
     describe('run scheduling', () => schedulingCases(context));
+    describe('ordering', () => orderingCases(context));
   });
 }

@@ -31,8 +31,8 @@ interface Subscription {
 /**
  * core's `Transport` over a `FakeBroker`: one instance stands for one worker
  * process. Each subscribed conf opens `conf.conns` group members; each member
- * runs at most `conf.processors` handlers (one per partition, in offset
- * order, with `conf.commitInOrder`) through core's `Dispatcher`.
+ * runs at most `conf.processors` handlers (in the order `conf.ordering`
+ * asks for) through core's `Dispatcher`.
  *
  * Create it with `broker.transport()`.
  */
@@ -101,6 +101,7 @@ export class FakeTransport implements Transport {
               handler,
               autoCommit: this.#options.autoCommit,
               commitIntervalMs: this.#options.commitIntervalMs,
+              revokeGraceMs: this.#options.revokeGraceMs,
               emit: (event) => this.#emit(event),
             }),
           );

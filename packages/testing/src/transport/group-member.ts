@@ -23,6 +23,8 @@ export interface GroupMemberOptions {
   readonly handler: MessageHandler;
   readonly autoCommit: boolean;
   readonly commitIntervalMs: number;
+  /** On revocation, how long to wait for the partition's runs before handing it over. */
+  readonly revokeGraceMs?: number;
   readonly emit: (event: TransportEvent) => void;
 }
 
@@ -51,7 +53,7 @@ export class GroupMember implements GroupMemberHandle {
     const commitPerRun = options.autoCommit && options.commitIntervalMs <= 0;
     this.#dispatcher = new Dispatcher({
       processors: options.conf.processors,
-      commitInOrder: options.conf.commitInOrder,
+      ordering: options.conf.ordering,
       handler: commitPerRun ? (message) => this.#run(message) : options.handler,
     });
   }
@@ -106,6 +108,11 @@ export class GroupMember implements GroupMemberHandle {
     if (this.#state !== 'active' && this.#state !== 'stopping') return;
     const owned = partitions.filter((p) => this.#fetchers.has(p));
     for (const p of owned) this.#retire(this.#fetchers.get(p)!);
+    // Nothing new starts for them now; give their runs a bounded time to finish and be committed.
+    const grace = this.#options.revokeGraceMs ?? 0;
+    if (grace > 0) {
+      await Promise.all(owned.map((p) => this.#dispatcher.settled(this.topic, p, grace)));
+    }
     await this.commit();
     for (const p of owned) {
       this.#fetchers.delete(p);

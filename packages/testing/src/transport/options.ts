@@ -17,6 +17,12 @@ export interface FakeTransportOptions {
    * commit per event-loop turn); more commits on that interval instead.
    */
   readonly commitIntervalMs?: number;
+  /**
+   * On revocation, how long to wait for the partition's runs in flight
+   * before committing its finished offsets and handing it over (their
+   * `ctx.signal` fires when it is handed over). Default 0: hand over at once.
+   */
+  readonly revokeGraceMs?: number;
 }
 
 export interface ResolvedFakeTransportOptions {
@@ -24,12 +30,14 @@ export interface ResolvedFakeTransportOptions {
   readonly clientId: string | undefined;
   readonly autoCommit: boolean;
   readonly commitIntervalMs: number;
+  readonly revokeGraceMs: number;
 }
 
 export const fakeTransportDefaults = {
   name: 'fake',
   autoCommit: true,
   commitIntervalMs: 0,
+  revokeGraceMs: 0,
 } as const;
 
 /** Fills in defaults; throws a `ConfigError` naming every bad field. */
@@ -42,6 +50,12 @@ export function resolveFakeTransportOptions(
     problems.push({
       path: 'fakeTransport.commitIntervalMs',
       message: `must be a finite number of ms >= 0, got ${out.commitIntervalMs}`,
+    });
+  }
+  if (!(Number.isFinite(out.revokeGraceMs) && out.revokeGraceMs >= 0)) {
+    problems.push({
+      path: 'fakeTransport.revokeGraceMs',
+      message: `must be a finite number of ms >= 0, got ${out.revokeGraceMs}`,
     });
   }
   if (out.clientId !== undefined && (typeof out.clientId !== 'string' || out.clientId === '')) {

@@ -42,45 +42,4 @@ export function schedulingCases({ fixture }: CaseContext): void {
     await f.until(() => inbox.finished.length >= total, `${total} finished messages`);
     expect(maxInFlight).toBe(processors);
   });
-
-  it('with commitInOrder runs one message at a time per partition, in offset order', async () => {
-    const f = fixture();
-    const topic = await f.topic(2);
-    const perPartition = 6;
-    await f.produce(
-      topic,
-      ids('m', perPartition * 2).map((value, i) => ({ value, partition: i % 2 })),
-    );
-    const held: Deferred[] = [];
-    const running = new Map<number, number>();
-    let maxPerPartition = 0;
-    const inbox = new Inbox();
-    await f.consumer(
-      f.conf(topic, f.name('group'), { processors: 4, commitInOrder: true }),
-      inbox.handler(async (m) => {
-        const now = (running.get(m.partition) ?? 0) + 1;
-        running.set(m.partition, now);
-        maxPerPartition = Math.max(maxPerPartition, now);
-        const gate = f.gate();
-        held.push(gate);
-        await gate.promise;
-        running.set(m.partition, (running.get(m.partition) ?? 1) - 1);
-      }),
-    );
-
-    while (inbox.finished.length < perPartition * 2) {
-      await f.until(
-        () => held.length > 0 || inbox.finished.length >= perPartition * 2,
-        'a handler to start',
-        () => `${inbox.finished.length} finished`,
-      );
-      for (const gate of held.splice(0)) gate.resolve();
-    }
-
-    expect(maxPerPartition).toBe(1);
-    for (const partition of [0, 1]) {
-      const order = inbox.received.filter((m) => m.partition === partition).map((m) => m.offset);
-      expect(order).toEqual(ids('x', perPartition).map((_, i) => String(i)));
-    }
-  });
 }
