@@ -298,13 +298,21 @@ export class Dispatcher {
   }
 
   /** Wakes every `ready` waiter whose partition may start now, or was revoked. */
+  /**
+   * Wakes, oldest first, as many ready() waiters as processors are free (and
+   * every revoked one). Waking them all would hand each freed processor to
+   * whichever woken batch runs first, which re-queues ahead of the others and
+   * so starves every other partition until its batch is through.
+   */
   #wakeReady(): void {
     const ready = this.#ready;
+    let free = this.#processors - this.#active;
     for (let i = 0; i < ready.length; ) {
       const waiter = ready[i]!;
       const revoked = waiter.state.generation !== waiter.generation;
-      if (revoked || (waiter.state.waiting === 0 && this.#canStart(waiter.state))) {
+      if (revoked || (free > 0 && waiter.state.waiting === 0 && this.#canStart(waiter.state))) {
         ready.splice(i, 1);
+        if (!revoked) free -= 1;
         waiter.resolve(!revoked);
       } else {
         i += 1;

@@ -381,6 +381,32 @@ describe('Dispatcher', () => {
     expect(h.maxRunning()).toBe(2);
   });
 
+  it('shares freed processors among the partitions waiting in ready(), oldest waiter first', async () => {
+    // Two fetch loops, as a transport runs them: hand out synchronously, and
+    // await ready() only when every processor is busy.
+    const h = harness(1);
+    const loop = async (partition: number) => {
+      const state = h.dispatcher.partition(T, partition);
+      for (let offset = 0; offset < 4; offset++) {
+        while (!h.dispatcher.tryDispatch(state, h.msg(partition, offset), offset)) {
+          await h.dispatcher.ready(state, new AbortController().signal);
+        }
+      }
+    };
+    const loops = Promise.all([loop(0), loop(1)]);
+    await waitFor(() => h.started.length === 1);
+    for (let n = 1; n < 8; n++) {
+      h.finish(h.started.at(-1)!);
+      await waitFor(() => h.started.length === n + 1);
+    }
+    h.finish(h.started.at(-1)!);
+    await loops;
+    // Partition 0's loop started first and queued first (for 0@1); from then on
+    // each freed processor goes to the partition that has waited longest, so
+    // no partition's batch starves the others until it is through.
+    expect(h.started).toEqual(['0@0', '0@1', '1@0', '0@2', '1@1', '0@3', '1@2', '1@3']);
+  });
+
   it('ready() resolves once tryDispatch may succeed, holding nothing; false when given up or revoked', async () => {
     const h = harness(1);
     const p0 = h.dispatcher.partition(T, 0);
