@@ -21,7 +21,11 @@ export default defineConfig({
   resolve: { alias },
   test: {
     // The JSON report lets .ci/run print one plain "N passed, N failed" line.
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    // `pnpm test:faults` names its own file, so it does not overwrite the unit and integration report.
+    reporters: [
+      'default',
+      ['json', { outputFile: process.env.VITEST_JSON_REPORT ?? 'test-results/vitest.json' }],
+    ],
     projects: [
       {
         resolve: { alias },
@@ -59,6 +63,7 @@ export default defineConfig({
           name: 'faults',
           include: ['packages/*/test/faults/**/*.test.ts'],
           globalSetup: ['./tooling/vitest/kafka-fault-setup.ts'],
+          setupFiles: ['./tooling/vitest/quiet-kafkajs.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
