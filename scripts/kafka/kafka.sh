@@ -10,7 +10,7 @@
 #   kafka.sh tls-bootstrap      print the SSL (TLS) address(es) of the running cluster
 #   kafka.sh tls-ca             print the path of the PEM CA that signed the brokers' certificate
 #   kafka.sh stop-node K [--kill]   stop one node (SIGTERM, or SIGKILL with --kill)
-#   kafka.sh start-node K       restart a stopped node with its original config
+#   kafka.sh start-node K [K..] restart stopped nodes with their original config
 #   kafka.sh logs [K]           print the path of a node's server log
 #
 # Progress goes to stderr; only results go to stdout.

@@ -216,44 +216,55 @@ cmd_stop_node() {
   log "node $k stopped (SIG$sig)"
 }
 
+# start-node K [K...]: launches every named node that is down, then waits for
+# them together. Restarting several at once is what brings back a cluster whose
+# nodes are all down: a lone KRaft voter never becomes ready on its own.
 cmd_start_node() {
-  local k="${1:-}"
-  node_arg "$k"
+  (($# > 0)) || die "expected a node number, got ''"
+  local k p
+  for k in "$@"; do [[ "$k" =~ ^[1-9]$ ]] || die "expected a node number, got '$k'"; done
+  for k in "$@"; do node_arg "$k"; done
   take_lock
-  if node_running "$k"; then
-    log "node $k is already running"
-    return 0
-  fi
+  local down=()
+  for k in "$@"; do
+    if node_running "$k"; then
+      log "node $k is already running"
+    elif [[ " ${down[*]} " != *" $k "* ]]; then
+      down+=("$k")
+    fi
+  done
+  ((${#down[@]} > 0)) || return 0
   resolve_classpath
   [[ "$CP_KEY" == "$STATE_CP_KEY" ]] || die "KAFKA_VERSION or pom changed since 'up'; run down/up instead"
-  local p
-  for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
-    port_open "$p" && die "port $p is still in use; cannot restart node $k"
+  for k in "${down[@]}"; do
+    for p in "$(broker_port "$k")" "$(controller_port "$k")"; do
+      port_open "$p" && die "port $p is still in use; cannot restart node $k"
+    done
+    if [[ -n "$SASL_BOOTSTRAP" ]]; then
+      port_open "$(sasl_port "$k")" && die "port $(sasl_port "$k") is still in use; cannot restart node $k"
+    fi
+    if [[ -n "$TLS_BOOTSTRAP" ]]; then
+      port_open "$(tls_port "$k")" && die "port $(tls_port "$k") is still in use; cannot restart node $k"
+    fi
   done
-  if [[ -n "$SASL_BOOTSTRAP" ]]; then
-    port_open "$(sasl_port "$k")" && die "port $(sasl_port "$k") is still in use; cannot restart node $k"
-  fi
-  if [[ -n "$TLS_BOOTSTRAP" ]]; then
-    port_open "$(tls_port "$k")" && die "port $(tls_port "$k") is still in use; cannot restart node $k"
-  fi
-  launch_node "$k"
+  for k in "${down[@]}"; do launch_node "$k"; done
   compile_probe
-  # node k must answer on its own listener and see itself plus every other running node
+  # each restarted node must answer on its own listener and see every running node
   local j ids=""
   for ((j = 1; j <= NODES; j++)); do node_running "$j" && ids+="${ids:+,}$j"; done
-  if ! wait_ready "$START_TIMEOUT" "$ids" "$k"; then
+  if ! wait_ready "$START_TIMEOUT" "$ids" "${down[@]}"; then
     print_log_tails
-    die "node $k did not come back"
+    die "node(s) ${down[*]} did not come back"
   fi
-  if [[ -n "$SASL_BOOTSTRAP" ]] && ! wait_listener_ports sasl 10 "$k"; then
+  if [[ -n "$SASL_BOOTSTRAP" ]] && ! wait_listener_ports sasl 10 "${down[@]}"; then
     print_log_tails
-    die "node $k came back without its SASL listener"
+    die "node(s) ${down[*]} came back without the SASL listener"
   fi
-  if [[ -n "$TLS_BOOTSTRAP" ]] && ! wait_listener_ports tls 10 "$k"; then
+  if [[ -n "$TLS_BOOTSTRAP" ]] && ! wait_listener_ports tls 10 "${down[@]}"; then
     print_log_tails
-    die "node $k came back without its TLS listener"
+    die "node(s) ${down[*]} came back without the TLS listener"
   fi
-  log "node $k is back"
+  log "node(s) ${down[*]} back"
 }
 
 # ---------------------------------------------------------------- addresses

@@ -278,6 +278,8 @@ describe('kafka.sh refusals before anything starts', () => {
     [['up', '--bogus'], 'unknown option for up: --bogus'],
     [['stop-node', 'x'], "expected a node number, got 'x'"],
     [['start-node', '2'], 'no cluster state'],
+    [['start-node'], "expected a node number, got ''"],
+    [['start-node', '1', 'x'], "expected a node number, got 'x'"],
     [['logs', '../x'], 'not running'],
   ])('%j: %s', (args, message) => {
     const { state } = workspace();

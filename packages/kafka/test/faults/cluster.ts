@@ -32,17 +32,12 @@ export const killNode = (node: number) => kafkaSh(['stop-node', String(node), '-
 export const startNode = (node: number) => kafkaSh(['start-node', String(node)]);
 
 /**
- * Restarts a cluster whose nodes are all down. `kafka.sh start-node` waits
- * (under its lock) until the node is ready, which a lone KRaft voter never is:
- * the first node is launched with a short readiness wait whose failure is
- * expected (the node keeps running), the others then form the quorum.
+ * Restarts a cluster whose nodes are all down. The nodes must be launched
+ * together: a lone KRaft voter never becomes ready, so `kafka.sh start-node`
+ * takes them all at once and waits for the quorum they form.
  */
-export async function startAllNodes(nodes: readonly number[]): Promise<void> {
-  const [first, ...rest] = nodes;
-  await kafkaSh(['start-node', String(first)], { KAFKA_START_TIMEOUT: '3' }).catch(() => {});
-  for (const node of rest) await startNode(node);
-  await startNode(first!);
-}
+export const startAllNodes = (nodes: readonly number[]) =>
+  kafkaSh(['start-node', ...nodes.map(String)]);
 
 export function newAdmin(): Admin {
   return new Kafka({
