@@ -85,6 +85,8 @@ export function createWorker(options: WorkerOptions): TestWorker {
       offset: 'first',
       minBytes: 1,
       maxWaitMs: 200,
+      // Dead letters are the subject of their own tests; these make no dead-letter topic.
+      deadLetter: { enabled: false },
       ...options.conf,
       brokers: [...(options.brokers ?? brokers)],
       group: options.group,
