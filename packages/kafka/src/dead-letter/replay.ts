@@ -120,9 +120,15 @@ export async function replayDeadLetters(options: KafkaReplayOptions): Promise<Re
           list.push(plan.message);
         }
         if (link !== undefined) {
-          for (const [target, messages] of outgoing) {
-            await link.send(target, messages.map(toKafkaRecord));
-            sent += messages.length;
+          try {
+            for (const [target, messages] of outgoing) {
+              await link.send(target, messages.map(toKafkaRecord));
+              sent += messages.length;
+            }
+          } catch (error) {
+            // Ours, not kafkajs's wrapper around it: the caller sees the TransportError.
+            done.reject(error);
+            return;
           }
         }
         for (const entry of entries) options.onLetter?.(entry);
