@@ -286,6 +286,8 @@ export class TaskServer<T = unknown> {
       });
     } catch (error) {
       this.#state = 'stopping';
+      // A dead-letter check still retrying (start timed out) gives up too.
+      this.#startAbort.abort();
       this.#abort.abort(new ShutdownError());
       // Subscribing may have opened connections; give them back before failing.
       if (this.#tasks.length > 0) await this.#stopTransport();

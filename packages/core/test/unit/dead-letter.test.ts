@@ -232,6 +232,28 @@ describe('the server and its dead-letter sink', () => {
     expect(await start).toBeInstanceOf(ShutdownError);
   });
 
+  it('stops checking when startTimeoutMs ends the start', async () => {
+    const h = serverHarness({
+      server: { startTimeoutMs: 50, deadLetters: { initialDelayMs: 5, maxDelayMs: 5 } },
+    });
+    let checks = 0;
+    const sink = h.transport.deadLetters();
+    h.transport.deadLetters = () => ({
+      ...sink,
+      prepare: async () => {
+        checks += 1;
+        throw new TransportError(ErrorCodes.ConnectionFailed, 'ECONNREFUSED', { retriable: true });
+      },
+    });
+    const error = await h.server.start().catch((e: unknown) => e);
+    expect((error as TransportError).code).toBe(ErrorCodes.StartTimeout);
+    expect((error as Error).message).toContain('ECONNREFUSED');
+    const after = checks;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(checks).toBe(after);
+    expect(h.transport.calls).not.toContain('start');
+  });
+
   it('does not finish a failed message until its letter is written, and says where it holds', async () => {
     const h = serverHarness({
       run: () => {
