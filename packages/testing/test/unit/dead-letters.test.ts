@@ -296,6 +296,36 @@ describe('dead letters', () => {
   });
 });
 
+describe('dead letters under ordering: partition', () => {
+  it('a message waiting on its dead letter holds the whole partition; other partitions flow', async () => {
+    const broker = new FakeBroker();
+    broker.createTopic('orders', { partitions: 2 });
+    broker.createTopic('orders.dlq', { partitions: 1 });
+    broker.refuseWrites('orders.dlq');
+    const ran: string[] = [];
+    const t = await startTestServer({
+      broker,
+      tasks: { order: { topic: 'orders', task: poisonTask(new Set(['p0-bad']), ran) } },
+      conf: { ordering: 'partition', processors: 4 },
+      server: fast,
+    });
+    await t.push('order', 'p0-bad', { partition: 0 });
+    await t.push('order', 'p0-next', { partition: 0 });
+    for (let i = 0; i < 5; i++) await t.push('order', `p1-${i}`, { partition: 1 });
+    await waitFor(
+      () =>
+        ran.filter((v) => v.startsWith('p1-')).length === 5 &&
+        t.server.status().heldDeadLetters.length === 1,
+      { message: 'partition 1 done while partition 0 holds' },
+    );
+    expect(ran).not.toContain('p0-next');
+    broker.acceptWrites('orders.dlq');
+    await t.waitForSettled(7);
+    expect(ran.indexOf('p0-next')).toBeGreaterThan(ran.lastIndexOf('p0-bad'));
+    await t.stop();
+  });
+});
+
 describe('replay', () => {
   it('sends dead letters back with their key, headers and a replay count; a fixed task completes them; a message that dies again carries its count', async () => {
     const poison = new Set(['p-1', 'p-2']);
