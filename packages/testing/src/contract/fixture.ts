@@ -5,6 +5,7 @@ import {
   type MessageHandler,
   newTaskServerCtx,
   type ResolvedKqConf,
+  type RunListener,
   resolveKqConf,
   silentLogger,
   TaskServer,
@@ -137,12 +138,14 @@ export class ContractFixture {
 
   /**
    * A `TaskServer` on a new transport running `task` under the key `work`
-   * for `conf`, started; stopped when the case ends if not before.
+   * for `conf`, with `onRun` listening from the start, started; stopped when
+   * the case ends if not before.
    */
   async server(
     conf: ResolvedKqConf,
     task: ITask,
     options: Omit<TaskServerOptions, 'transport'> = {},
+    onRun?: RunListener,
   ): Promise<TaskServer> {
     const transport = await this.#harness.newTransport();
     const server = new TaskServer(
@@ -154,6 +157,7 @@ export class ContractFixture {
       { logger: silentLogger, ...options, transport },
     );
     this.#servers.add(server);
+    if (onRun) server.onRun(onRun);
     await server.start();
     return server;
   }

@@ -76,10 +76,8 @@ export function deadLetterCases({ fixture }: CaseContext): void {
       f.conf(topic, group, { ordering: 'key', processors: 8 }),
       task,
       serverOptions,
+      (event) => where.set(valueText(event.message), `${event.partition}@${event.offset}`),
     );
-    server.onRun((event) => {
-      where.set(valueText(event.message), `${event.partition}@${event.offset}`);
-    });
     const healthy = all.filter((id) => !poison.has(id));
     await f.until(
       () => healthy.every((id) => succeeded.has(id)) && server.stats.deadLettered === poison.size,
