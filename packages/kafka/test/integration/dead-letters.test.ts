@@ -58,6 +58,57 @@ describe('dead letters on Kafka', () => {
     expect(seen).toEqual([`${topic} k Error`]);
   });
 
+  it('a dead-letter topic deleted while running holds the partition at the failed message, and it resumes once the topic is back', async () => {
+    const topic = uniqueName('dlq-deleted');
+    const dlq = `${topic}.dlq`;
+    const group = uniqueName('g');
+    await suite.client.createTopic(topic, 1);
+    await suite.client.createTopic(dlq, 1);
+    const worker = await startWorker(
+      {
+        topic,
+        group,
+        conf: { deadLetter: { enabled: true } },
+        work: async (_ctx, _key, value) => {
+          if (value === 'bad') throw new Error('poison');
+        },
+      },
+      cleanup,
+    );
+    await suite.client.admin.deleteTopics({ topics: [dlq] });
+    await waitFor(async () => !(await suite.client.topicExists(dlq)), {
+      timeoutMs: 30_000,
+      message: 'the dead-letter topic gone',
+    });
+    await suite.client.producer.send({ topic, messages: [{ value: 'bad' }, { value: 'ok' }] });
+    await waitFor(() => (worker.server.status().heldDeadLetters[0]?.attempts ?? 0) >= 2, {
+      timeoutMs: 30_000,
+      message: 'the dead letter held and tried again',
+      describe: () => JSON.stringify(worker.server.status()),
+    });
+    expect(worker.server.status().heldDeadLetters[0]).toMatchObject({
+      topic,
+      offset: '0',
+      deadLetterTopic: dlq,
+    });
+    await waitFor(() => worker.runs.some((r) => r.value === 'ok'), { timeoutMs: 30_000 });
+    await worker.transport.commit();
+    // Never committed past the held message.
+    expect((await suite.client.committed(group, topic)).get(0)).toBeUndefined();
+
+    await suite.client.createTopic(dlq, 1);
+    await waitFor(() => worker.server.stats.deadLettered === 1, {
+      timeoutMs: 60_000,
+      message: 'the dead letter written once the topic is back',
+      describe: () => JSON.stringify(worker.server.status().heldDeadLetters),
+    });
+    expect(worker.server.status().heldDeadLetters).toEqual([]);
+    await worker.transport.commit();
+    expect((await suite.client.committed(group, topic)).get(0)).toBe('2');
+    const result = await replayDeadLetters({ brokers, topic: dlq, dryRun: true });
+    expect(result).toMatchObject({ matched: 1, endOffsets: { 0: '1' } });
+  });
+
   it('replay refuses a dead-letter topic that does not exist with TopicNotFound', async () => {
     const error = await replayDeadLetters({ brokers, topic: uniqueName('nope') }).catch(
       (e: unknown) => e,
