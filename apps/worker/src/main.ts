@@ -20,8 +20,10 @@ import {
 import type { Backend } from './backends/backend.js';
 import { createBackend } from './backends/create-backend.js';
 import { parseWorkerArgs, UsageError, usage } from './cli/args.js';
+import { parseReplayArgs, replayUsage } from './cli/replay-args.js';
 import { loadWorkerConfig, type WorkerConfig } from './config/load-config.js';
 import { type DemoTask, demoBatch } from './demo/demo-batch.js';
+import { runReplay } from './replay/replay-command.js';
 import { exitGuard } from './run/exit-guard.js';
 import { DemoProgress } from './run/progress.js';
 import { setupWorkerTracing } from './run/tracing.js';
@@ -42,7 +44,12 @@ let settled = false;
 /** Spells problem paths as the config file does, once it is loaded. */
 let spell = (path: string) => path;
 
+/** The help shown with a usage error: the replay command's once it was asked for. */
+let help = usage;
+
 async function main(argv: readonly string[]): Promise<number> {
+  const rest = argv[0] === '--' ? argv.slice(1) : argv;
+  if (rest[0] === 'replay') return replay(rest.slice(1));
   const args = parseWorkerArgs(argv, process.env, defaultConfig);
   if (args.help) {
     process.stdout.write(usage(shownDefault));
@@ -100,6 +107,21 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   report();
+  return 0;
+}
+
+/** `replay <dead-letter-topic>`: see `replayUsage`. */
+async function replay(argv: readonly string[]): Promise<number> {
+  help = replayUsage;
+  const args = parseReplayArgs(argv, defaultConfig);
+  if (args.help) {
+    process.stdout.write(replayUsage(shownDefault));
+    return 0;
+  }
+  const logger = createConsoleLogger({
+    level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
+  });
+  await runReplay(args, logger, (line) => process.stdout.write(`${line}\n`));
   return 0;
 }
 
@@ -227,7 +249,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     settled = true;
     if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${usage(shownDefault)}`);
+      process.stderr.write(`${error.message}\n\n${help(shownDefault)}`);
       process.exitCode = configMistake;
     } else if (isTasksError(error) && error.code === ErrorCodes.ConfigInvalid) {
       process.stderr.write(`configuration error: ${error.message}\n`);

@@ -16,6 +16,28 @@ export {
   traceConfigSchema,
 } from './conf/trace-config.js';
 export {
+  checkReplayOptions,
+  type DeadLetter,
+  type DeadLetterBackoff,
+  DeadLetterHeaders,
+  type DeadLetterInfo,
+  type DeadLetterSink,
+  type DeadLetterTarget,
+  deadLetterBackoffDefaults,
+  deadLetterHeaderPrefix,
+  type HeldDeadLetter,
+  isDeadLetterHeader,
+  matchesReplayFilter,
+  planReplay,
+  type ReplayEntry,
+  type ReplayFilter,
+  type ReplayOptions,
+  type ReplayResult,
+  readDeadLetter,
+  replayCountHeader,
+  replayMessage,
+} from './dead-letter/index.js';
+export {
   ConfigError,
   type ConfigProblem,
   type ErrorCode,
@@ -75,12 +97,14 @@ export {
 } from './server/retry.js';
 export type { RunEvent, RunListener, RunOutcome } from './server/run-event.js';
 export {
+  type DeadLetterOptions,
   type HandleSignalsOptions,
   newTaskServer,
   TaskServer,
   type TaskServerOptions,
   type TaskServerPlugin,
   type TaskServerStats,
+  type TaskServerStatus,
 } from './server/task-server.js';
 export {
   newTaskServerCtx,

@@ -14,6 +14,11 @@ export {
   type ReconnectOptions,
 } from './consumer/index.js';
 export {
+  KafkaDeadLetterSink,
+  type KafkaReplayOptions,
+  replayDeadLetters,
+} from './dead-letter/index.js';
+export {
   classifyKafkaError,
   type ErrorContext,
   isRebalanceError,

@@ -9,6 +9,7 @@ export {
   type RecordMetadata,
   type ResolvedFakeBrokerOptions,
 } from './broker/index.js';
+export { FakeDeadLetterSink, replayFakeDeadLetters } from './dead-letter/index.js';
 export {
   createFakeHarness,
   type FakeHarness,

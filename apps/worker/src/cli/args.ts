@@ -21,6 +21,7 @@ export const exitWhenIdleStartTimeoutS = 30;
 export const usage = (
   defaultConfig: string,
 ): string => `Usage: node scripts/start.mjs [options]   (or: pnpm start -- [options])
+       node scripts/start.mjs replay <dead-letter-topic> [options]   (replay --help for its options)
 
 Options:
   --config <file>        worker configuration (default: ${defaultConfig})

@@ -130,6 +130,25 @@ describe('loadWorkerConfig', () => {
     );
   });
 
+  it('reads DeadLetter in either spelling and names its fields as the file does', () => {
+    const good = file(
+      'dlq.yaml',
+      'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [h:1], Group: g, Topic: o, DeadLetter: { Topic: o-failed } }\n  - { Brokers: [h:1], Group: g2, Topic: o, DeadLetter: { Enabled: false } }\n',
+    );
+    expect(loadWorkerConfig(good, {}).kafkaConf.map((c) => c.deadLetter)).toEqual([
+      { enabled: true, topic: 'o-failed' },
+      { enabled: false, topic: 'o.dlq' },
+    ]);
+    const bad = file(
+      'dlq-bad.yaml',
+      'TaskRoute: { order: o }\nKafkaConf:\n  - { Brokers: [h:1], Group: g, Topic: o, DeadLetter: { Topic: "no spaces", Enabled: maybe } }\n',
+    );
+    expect(problemsOf(() => loadWorkerConfig(bad, {}))).toEqual([
+      'KafkaConf[0].DeadLetter.Enabled: must be true or false, got "maybe"',
+      'KafkaConf[0].DeadLetter.Topic: must be 1-249 characters of [a-zA-Z0-9._-], got "no spaces"',
+    ]);
+  });
+
   it("names a missing section and what it must hold, in the file's spelling", () => {
     const path = file('sections.yaml', 'Name: w\n');
     expect(problemsOf(() => loadWorkerConfig(path, {}))).toEqual([

@@ -29,7 +29,11 @@ export const kqConfDefaults = {
   ordering: 'unordered',
   taskTimeoutMs: 0,
   unwrapEnvelope: true,
+  deadLetter: { enabled: true },
 } as const;
+
+/** The dead-letter topic of a conf that names none: `<topic>.dlq`. */
+export const deadLetterSuffix = '.dlq';
 
 /** A value as a message shows it: `"text"`, `[]`, `nothing`. */
 export function describeValue(value: unknown): string {
@@ -161,6 +165,31 @@ export const kqConfFields = {
     kqConfDefaults.unwrapEnvelope,
     'Unwrap the {"carrier":{...},"body":"..."} envelope Go kqkafka producers write, so the task receives body.',
   ),
+  deadLetter: v.optional(
+    v.pipe(
+      v.strictObject(
+        {
+          enabled: flag(
+            kqConfDefaults.deadLetter.enabled,
+            'Produce a message that failed for good (last attempt, or a NonRetriableError) to the dead-letter topic before committing past it. false: log it and commit past it, as go-queue does.',
+          ),
+          topic: v.optional(
+            v.pipe(
+              v.string(got('must be a non-empty string')),
+              v.regex(topicName, got('must be 1-249 characters of [a-zA-Z0-9._-]')),
+              v.description(`The dead-letter topic; default "<topic>${deadLetterSuffix}".`),
+            ),
+          ),
+        },
+        (issue) =>
+          `must be an object such as { enabled: true, topic: "orders${deadLetterSuffix}" }, got ${describeValue(issue.input)}`,
+      ),
+      v.description(
+        'Where messages that failed for good go (on by default): { enabled, topic }. The topic must exist at start (or be created by the transport).',
+      ),
+    ),
+    kqConfDefaults.deadLetter,
+  ),
   compression: v.optional(
     v.pipe(
       v.picklist(
@@ -237,6 +266,23 @@ export const kqConfValidator = v.pipe(
     ),
     ['maxBytes'],
   ),
+  v.forward(
+    v.partialCheck(
+      [['topic'], ['deadLetter', 'topic']],
+      (conf) => conf.deadLetter.topic !== conf.topic,
+      (issue) =>
+        `must not be the topic the conf consumes (every dead letter would run again), got ${describeValue((issue.input as { topic: string }).topic)}`,
+    ),
+    ['deadLetter', 'topic'],
+  ),
+  // The dead-letter topic is always named once resolved.
+  v.transform((conf) => ({
+    ...conf,
+    deadLetter: {
+      enabled: conf.deadLetter.enabled,
+      topic: conf.deadLetter.topic ?? `${conf.topic}${deadLetterSuffix}`,
+    },
+  })),
 );
 
 /**

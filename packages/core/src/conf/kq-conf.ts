@@ -105,13 +105,41 @@ function normalizeKeys(raw: Record<string, unknown>, path: string): Spelled {
       continue;
     }
     // A key set to `undefined` is a key not given (`{ ...conf, topic: undefined }`).
-    if (value !== undefined) fields[name] = value;
+    if (value === undefined) continue;
+    fields[name] =
+      name === 'deadLetter' ? nestedKeys(value, deadLetterKeys, at(path, key), problems) : value;
   }
   const brokers = typeof fields.brokers === 'string' ? fields.brokers.split(',') : fields.brokers;
   if (Array.isArray(brokers)) {
     fields.brokers = brokers.map((b: unknown) => (typeof b === 'string' ? b.trim() : b));
   }
   return { fields, serviceFields, problems };
+}
+
+const deadLetterKeys: readonly string[] = ['enabled', 'topic'];
+
+/**
+ * A nested object's keys in camelCase (`DeadLetter: { Topic: ... }` as go-zero
+ * spells it); unknown ones become problems. Anything but a plain object is
+ * left for the schema to refuse.
+ */
+function nestedKeys(
+  value: unknown,
+  known: readonly string[],
+  path: string,
+  problems: ConfigProblem[],
+): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const name = camelKey(key);
+    if (!known.includes(name)) {
+      problems.push({ path: at(path, key), message: `unknown field (known: ${known.join(', ')})` });
+    } else if (item !== undefined) {
+      out[name] = item;
+    }
+  }
+  return out;
 }
 
 /** A schema issue as a problem: the path as `base.field[i]`. */

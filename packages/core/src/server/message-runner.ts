@@ -1,4 +1,6 @@
 import type { ResolvedKqConf } from '../conf/kq-conf.js';
+import { deadLetterHeaders } from '../dead-letter/headers.js';
+import type { DeadLetterWriter } from '../dead-letter/writer.js';
 import {
   ErrorCodes,
   isTasksError,
@@ -43,6 +45,11 @@ export interface MessageRunnerDeps {
   /** Counts runs in flight: +1 when a message starts, -1 when it settles. */
   readonly track: (delta: 1 | -1) => void;
   readonly onError: (error: TaskRunError) => void | Promise<void>;
+  /**
+   * Writes the conf's dead letters (absent: dead letters are off). A message
+   * that failed for good is finished only once its letter is written.
+   */
+  readonly deadLetters?: DeadLetterWriter;
   readonly logger: Logger;
 }
 
@@ -139,7 +146,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
         report(message, 'succeeded', 1, started);
         return;
       }
-      await retryFrom(message, payload, trace, started, failure.thrown, lane);
+      await retryFrom(message, payload, trace, started, failure.thrown, lane, Date.now());
     } finally {
       deps.track(-1);
     }
@@ -150,7 +157,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
     outcome: RunOutcome,
     attemptNo: number,
     started: number | undefined,
-    extra?: Pick<RunEvent, 'error' | 'failure'>,
+    extra?: Pick<RunEvent, 'error' | 'failure' | 'deadLetterTopic'>,
   ): void {
     if (!deps.listening()) {
       deps.report(outcome);
@@ -184,6 +191,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
     started: number | undefined,
     firstFailure: unknown,
     lane: PartitionSignal,
+    firstFailureAt: number,
   ): Promise<void> {
     const laneSignal = lane.signal;
     let thrown = firstFailure;
@@ -240,8 +248,48 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
             error: toError(handlerError, 'error handler threw'),
           });
         }
+        const writer = deps.deadLetters;
+        if (writer !== undefined) {
+          try {
+            await writer.write(
+              {
+                conf,
+                topic: conf.deadLetter.topic,
+                key: message.key,
+                value: message.value,
+                headers: deadLetterHeaders(message.headers, {
+                  topic: message.topic,
+                  partition: message.partition,
+                  offset: message.offset,
+                  key: message.key,
+                  timestamp: message.timestamp,
+                  taskKey,
+                  group,
+                  error,
+                  attempts: attemptNo,
+                  firstFailureAt,
+                  lastFailureAt: Date.now(),
+                }),
+              },
+              { group, topic: message.topic, partition: message.partition, offset: message.offset },
+              laneSignal,
+            );
+          } catch {
+            // Only a stop or a revocation ends the wait: the message stays uncommitted.
+            report(message, 'abandoned', attemptNo, started);
+            throw signal.aborted
+              ? new ShutdownError(
+                  `stopped while the dead letter of ${message.topic}[${message.partition}]@${message.offset} waited to be written`,
+                )
+              : toError(laneSignal.reason);
+          }
+        }
         // Reported once the error handler is done: a stop that cut it short reports 'abandoned' instead.
-        report(message, 'failed', attemptNo, started, { error, failure });
+        report(message, 'failed', attemptNo, started, {
+          error,
+          failure,
+          ...(writer === undefined ? {} : { deadLetterTopic: conf.deadLetter.topic }),
+        });
         return;
       }
       report(message, 'retrying', attemptNo, started, { error });

@@ -5,7 +5,10 @@ import type { InboundMessage } from '../transport/types.js';
 export type RunOutcome =
   /** The task finished; the message may be committed. */
   | 'succeeded'
-  /** The task failed for good; the error handler saw it and the message may be committed. */
+  /**
+   * The task failed for good; the error handler saw it, its dead letter (if
+   * on) was written, and the message may be committed.
+   */
   | 'failed'
   /** The attempt failed and the message will be tried again. */
   | 'retrying'
@@ -26,6 +29,8 @@ export interface RunEvent {
   readonly message: InboundMessage;
   readonly error?: Error;
   readonly failure?: TaskRunError;
+  /** On a `failed` event: the dead-letter topic the message was written to (absent when dead letters are off). */
+  readonly deadLetterTopic?: string;
 }
 
 export type RunListener = (event: RunEvent) => void;

@@ -1,7 +1,15 @@
 import { type ResolvedKqConf, resolveKqConfs } from '../conf/kq-conf.js';
+import type {
+  DeadLetterBackoff,
+  DeadLetterSink,
+  DeadLetterTarget,
+  HeldDeadLetter,
+} from '../dead-letter/types.js';
+import { DeadLetterWriter, resolveDeadLetterBackoff } from '../dead-letter/writer.js';
 import {
   ConfigError,
   ErrorCodes,
+  isTasksError,
   ShutdownError,
   StateError,
   type TaskRunError,
@@ -17,7 +25,7 @@ import type { ConsumerStatus, Transport, TransportEvent } from '../transport/typ
 import { createMessageHandler } from './message-runner.js';
 import type { TaskMiddleware } from './middleware.js';
 import { PartitionSignals } from './partition-signals.js';
-import { type ResolvedRetryOptions, type RetryOptions, resolveRetry } from './retry.js';
+import { type ResolvedRetryOptions, type RetryOptions, resolveRetry, sleep } from './retry.js';
 import type { RunEvent, RunListener, RunOutcome } from './run-event.js';
 
 /** Something that plugs into the server: middleware around every run, and a hook at stop. */
@@ -49,6 +57,14 @@ export interface TaskServerOptions<T = unknown> {
   /** How long `stop()` waits for in-flight runs before aborting them. Default 30 s. */
   readonly shutdownTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Where dead letters go, and how a failed write is tried again (see `DeadLetterOptions`). */
+  readonly deadLetters?: DeadLetterOptions;
+}
+
+/** The server's side of dead letters; which confs write them is each conf's `deadLetter`. */
+export interface DeadLetterOptions extends DeadLetterBackoff {
+  /** Writes the dead letters; default: the transport's own (`transport.deadLetters()`). */
+  readonly sink?: DeadLetterSink;
 }
 
 export interface TaskServerStats {
@@ -57,6 +73,8 @@ export interface TaskServerStats {
   readonly retried: number;
   readonly abandoned: number;
   readonly inFlight: number;
+  /** Dead letters written. */
+  readonly deadLettered: number;
 }
 
 /** What `handleSignals` listens to and whom it tells. */
@@ -76,6 +94,12 @@ export interface TaskServerStatus {
   readonly state: State;
   readonly stats: TaskServerStats;
   readonly consumers: readonly ConsumerStatus[];
+  /**
+   * Messages that failed for good and whose dead letter could not be written
+   * yet: each holds its partition (nothing past it is committed) while the
+   * write is tried again.
+   */
+  readonly heldDeadLetters: readonly HeldDeadLetter[];
 }
 
 interface RunningTask {
@@ -100,12 +124,16 @@ export class TaskServer<T = unknown> {
   readonly #partitionSignals: Array<{ group: string; topic: string; signals: PartitionSignals }> =
     [];
   #state: State = 'idle';
+  /** Fires when `stop()` is called: a start still checking dead-letter topics gives up. */
+  readonly #startAbort = new AbortController();
   #stopping: Promise<void> | undefined;
   #releasing: Promise<void> | undefined;
   #unlistenTransport: (() => void) | undefined;
   #stats = { succeeded: 0, failed: 0, retried: 0, abandoned: 0, inFlight: 0 };
   #routing: RoutingPlan | undefined;
   #lastTransportError: Error | undefined;
+  #deadLetters: { sink: DeadLetterSink; writer: DeadLetterWriter } | undefined;
+  readonly #deadLetterBackoff: Required<DeadLetterBackoff>;
   readonly #stopped = Promise.withResolvers<void>();
 
   constructor(serverCtx: ITaskServerCtx<T>, options: TaskServerOptions<T>) {
@@ -113,6 +141,8 @@ export class TaskServer<T = unknown> {
     this.#options = options;
     this.#logger = options.logger ?? createConsoleLogger();
     this.#retry = resolveRetry(options.retry);
+    const { sink: _sink, ...backoff } = options.deadLetters ?? {};
+    this.#deadLetterBackoff = resolveDeadLetterBackoff(backoff);
     const timeout = options.shutdownTimeoutMs;
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) {
       throw new ConfigError([
@@ -132,7 +162,7 @@ export class TaskServer<T = unknown> {
   }
 
   get stats(): TaskServerStats {
-    return { ...this.#stats };
+    return { ...this.#stats, deadLettered: this.#deadLetters?.writer.written ?? 0 };
   }
 
   /**
@@ -150,6 +180,7 @@ export class TaskServer<T = unknown> {
       state: this.#state,
       stats: this.stats,
       consumers: this.#options.transport.status?.() ?? [],
+      heldDeadLetters: this.#deadLetters?.writer.held() ?? [],
     };
   }
 
@@ -209,6 +240,7 @@ export class TaskServer<T = unknown> {
       ];
       const onError =
         this.#options.onError ?? ((error: TaskRunError) => this.#defaultOnError(error));
+      const targets = this.#deadLetterTargets(confs, plan);
       for (const { conf, taskKey } of plan) {
         const registration = registrations.find((r) => r.key === taskKey)!;
         const task = registration.create(conf.topic, this.#ctx);
@@ -233,6 +265,9 @@ export class TaskServer<T = unknown> {
               this.#stats.inFlight += delta;
             },
             onError,
+            ...(conf.deadLetter.enabled && this.#deadLetters
+              ? { deadLetters: this.#deadLetters.writer }
+              : {}),
             logger: this.#logger,
           }),
         );
@@ -240,7 +275,7 @@ export class TaskServer<T = unknown> {
       this.#unlistenTransport = this.#options.transport.onEvent((event) =>
         this.#onTransportEvent(event),
       );
-      await this.#startTransport();
+      await this.#startTransport(targets);
       // stop() was called while the transport connected: it owns the state now, and
       // flipping back to 'running' would let new messages in while it drains.
       if (this.#stopping) return;
@@ -251,6 +286,8 @@ export class TaskServer<T = unknown> {
       });
     } catch (error) {
       this.#state = 'stopping';
+      // A dead-letter check still retrying (start timed out) gives up too.
+      this.#startAbort.abort();
       this.#abort.abort(new ShutdownError());
       // Subscribing may have opened connections; give them back before failing.
       if (this.#tasks.length > 0) await this.#stopTransport();
@@ -265,6 +302,7 @@ export class TaskServer<T = unknown> {
    * `stop()` once and flushes the plugins. Safe to call more than once.
    */
   stop(): Promise<void> {
+    this.#startAbort.abort();
     this.#stopping ??= this.#stop();
     return this.#stopping;
   }
@@ -294,10 +332,101 @@ export class TaskServer<T = unknown> {
     this.#logger.info('task server stopped', { ...this.#stats });
   }
 
+  /**
+   * The dead-letter topic of each conf that has them on, and the sink that
+   * writes them (the given one, else the transport's); a `ConfigError`
+   * naming the conf when there is none.
+   */
+  #deadLetterTargets(
+    confs: readonly ResolvedKqConf[],
+    plan: RoutingPlan['plan'],
+  ): DeadLetterTarget[] {
+    const targets: DeadLetterTarget[] = [];
+    for (const { conf } of plan) {
+      if (!conf.deadLetter.enabled) continue;
+      targets.push({
+        conf,
+        topic: conf.deadLetter.topic,
+        path: `kafkaConf[${confs.indexOf(conf)}]`,
+      });
+    }
+    if (targets.length === 0) return targets;
+    const transport = this.#options.transport;
+    const sink = this.#options.deadLetters?.sink ?? transport.deadLetters?.();
+    if (sink === undefined) {
+      throw new ConfigError(
+        targets.map((t) => ({
+          path: `${t.path}.deadLetter`,
+          message: `is on, and the "${transport.name}" transport cannot write dead letters: give the server deadLetters.sink, or set deadLetter.enabled to false`,
+        })),
+      );
+    }
+    this.#deadLetters = {
+      sink,
+      writer: new DeadLetterWriter(sink, this.#logger, this.#deadLetterBackoff),
+    };
+    return targets;
+  }
+
+  /** Checks each dead-letter topic before anything is consumed; names the conf and topic when one cannot be written. */
+  async #prepareDeadLetters(targets: readonly DeadLetterTarget[]): Promise<void> {
+    const sink = this.#deadLetters?.sink;
+    if (sink === undefined) return;
+    for (const target of targets) {
+      for (let attempt = 1; ; attempt++) {
+        if (this.#startAbort.signal.aborted) throw new ShutdownError('stopped while starting');
+        try {
+          await sink.prepare(target);
+          break;
+        } catch (error) {
+          const failure = this.#deadLetterCheckError(target, error);
+          // Brokers not reachable yet: tried again, as the transport's own connect is.
+          if (!failure.retriable) throw failure;
+          const delayMs = Math.min(
+            this.#deadLetterBackoff.maxDelayMs,
+            this.#deadLetterBackoff.initialDelayMs * 2 ** Math.min(attempt - 1, 20),
+          );
+          this.#lastTransportError = failure;
+          this.#logger.warn(`${failure.message} (attempt ${attempt}; retrying in ${delayMs} ms)`);
+          try {
+            await sleep(delayMs, this.#startAbort.signal);
+          } catch {
+            throw new ShutdownError('stopped while starting');
+          }
+        }
+      }
+    }
+  }
+
+  /** A failed check of a dead-letter topic as the error `start()` gives: naming the conf and the topic. */
+  #deadLetterCheckError(target: DeadLetterTarget, error: unknown): TransportError {
+    const cause = toError(error, 'dead-letter topic check failed');
+    const { conf, path, topic } = target;
+    const what = `${path} (group "${conf.group}", topic "${conf.topic}"): dead-letter topic "${topic}"`;
+    const code = isTasksError(cause) ? cause.code : undefined;
+    if (code === ErrorCodes.TopicNotFound) {
+      return new TransportError(
+        ErrorCodes.TopicNotFound,
+        `${what} does not exist; create it, let the transport create it (createTopics), name another one (deadLetter.topic) or turn dead letters off (deadLetter.enabled: false)`,
+        { cause },
+      );
+    }
+    return new TransportError(
+      code === ErrorCodes.AuthenticationFailed || code === ErrorCodes.ConnectionFailed
+        ? code
+        : ErrorCodes.TransportFailed,
+      `${what} cannot be checked: ${cause.message}`,
+      { cause, retriable: isTasksError(cause) ? cause.retriable : false },
+    );
+  }
+
   /** The transport's start, bounded by `startTimeoutMs` (the caller's catch stops it). */
-  async #startTransport(): Promise<void> {
+  async #startTransport(targets: readonly DeadLetterTarget[]): Promise<void> {
     const limit = this.#options.startTimeoutMs;
-    const started = this.#options.transport.start();
+    const started = (async () => {
+      await this.#prepareDeadLetters(targets);
+      await this.#options.transport.start();
+    })();
     if (limit === undefined) return started;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
@@ -337,6 +466,11 @@ export class TaskServer<T = unknown> {
 
   async #releaseOnce(): Promise<void> {
     await this.#stopTasks();
+    try {
+      await this.#deadLetters?.sink.close();
+    } catch (error) {
+      this.#logger.error('the dead-letter sink failed to close', { error: toError(error) });
+    }
     for (const plugin of this.#options.plugins ?? []) {
       try {
         await plugin.stop?.();

@@ -1,4 +1,5 @@
 import type { ResolvedKqConf } from '../conf/kq-conf.js';
+import type { DeadLetterSink } from '../dead-letter/types.js';
 
 /** Kafka header values are bytes; a header sent twice keeps its last value. */
 export type MessageHeaders = Readonly<Record<string, Buffer>>;
@@ -90,4 +91,10 @@ export interface Transport {
   onEvent(listener: TransportListener): () => void;
   /** Where each consumer is now (optional: transports without groups may leave it out). */
   status?(): readonly ConsumerStatus[];
+  /**
+   * A sink that writes dead letters to the brokers each conf names (optional:
+   * without one, a server whose confs have dead letters on needs
+   * `deadLetters.sink`). Called once, at most, by the server's `start()`.
+   */
+  deadLetters?(): DeadLetterSink;
 }

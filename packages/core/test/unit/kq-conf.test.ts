@@ -50,6 +50,7 @@ describe('resolveKqConf', () => {
       ordering: 'unordered',
       taskTimeoutMs: 0,
       unwrapEnvelope: true,
+      deadLetter: { enabled: true, topic: 'orders.dlq' },
     });
     expect(kqConfDefaults).toMatchObject({ offset: 'last', processors: 8, forceCommit: true });
   });

@@ -1,4 +1,7 @@
 import {
+  type DeadLetter,
+  type DeadLetterSink,
+  type DeadLetterTarget,
   type InboundMessage,
   type ITask,
   type KqConf,
@@ -143,6 +146,30 @@ export class ManualTransport implements Transport {
   onEvent(listener: TransportListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Dead letters written through `deadLetters()`, in order, and the topics checked at start. */
+  readonly letters: DeadLetter[] = [];
+  readonly prepared: DeadLetterTarget[] = [];
+  /** While set, every dead-letter write (or, `prepareError`, every start check) fails with it. */
+  letterError: Error | undefined;
+  prepareError: Error | undefined;
+  sinkClosed = 0;
+
+  deadLetters(): DeadLetterSink {
+    return {
+      prepare: async (target) => {
+        if (this.prepareError) throw this.prepareError;
+        this.prepared.push(target);
+      },
+      send: async (letter) => {
+        if (this.letterError) throw this.letterError;
+        this.letters.push(letter);
+      },
+      close: async () => {
+        this.sinkClosed += 1;
+      },
+    };
   }
 
   get listenerCount(): number {

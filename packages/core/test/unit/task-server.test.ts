@@ -538,6 +538,7 @@ describe('TaskServer observation', () => {
       retried: 2,
       abandoned: 0,
       inFlight: 0,
+      deadLettered: 1,
     });
     // A copy: changing it changes nothing.
     const stats = h.server.stats as { succeeded: number };
@@ -696,7 +697,13 @@ describe('TaskServer stop() during start()', () => {
     const server = newTaskServer(
       newTaskServerCtx(
         withTaskRoute({ t: 'topic-t' }),
-        withKafkaConf({ brokers: ['h:1'], group: 'g', topic: 'topic-t' }),
+        // These transports write no dead letters.
+        withKafkaConf({
+          brokers: ['h:1'],
+          group: 'g',
+          topic: 'topic-t',
+          deadLetter: { enabled: false },
+        }),
         withFuncRegister((factory) =>
           factory.gen('t', () => ({
             run() {},
@@ -778,7 +785,13 @@ describe('TaskServer startTimeoutMs and status()', () => {
     return newTaskServer(
       newTaskServerCtx(
         withTaskRoute({ t: 'topic-t' }),
-        withKafkaConf({ brokers: ['h:1'], group: 'g', topic: 'topic-t' }),
+        // These transports write no dead letters.
+        withKafkaConf({
+          brokers: ['h:1'],
+          group: 'g',
+          topic: 'topic-t',
+          deadLetter: { enabled: false },
+        }),
         withFuncRegister((factory) => factory.gen('t', () => ({ run() {}, stop() {} }))),
       ),
       { transport, logger: options.logger ?? silentLogger, ...options },

@@ -43,6 +43,8 @@ export async function tasksOnKafka(run: TasksRun): Promise<Rate> {
       group: uniqueName('bench-tasks'),
       topic: run.topic,
       offset: 'first',
+      // The bench topics have no dead-letter topic (no task fails here).
+      deadLetter: { enabled: false },
       ...run.settings,
     }),
     withFuncRegister((factory) =>

@@ -39,6 +39,8 @@ export async function latency(
         brokers: [...brokers],
         group: uniqueName('bench-latency'),
         topic,
+        // The bench topics have no dead-letter topic (no task fails here).
+        deadLetter: { enabled: false },
         ...settings,
       }),
       withFuncRegister((factory) =>

@@ -31,6 +31,8 @@ const server = newTaskServer(
       group: config.group,
       topic: config.topic,
       offset: 'first',
+      // The bench topics have no dead-letter topic (no task fails here).
+      deadLetter: { enabled: false },
       ...config.settings,
     }),
     withFuncRegister((factory) =>

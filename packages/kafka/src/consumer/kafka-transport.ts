@@ -2,6 +2,7 @@ import {
   applyKafkaEnv,
   type ConsumerStatus,
   createConsoleLogger,
+  type DeadLetterSink,
   type KqConf,
   type Logger,
   type MessageHandler,
@@ -15,6 +16,7 @@ import {
 import { newKafkaClient } from '../client/kafka-client.js';
 import { toKafkaConfig } from '../client/kafka-config.js';
 import { installCodecs } from '../codecs/index.js';
+import { KafkaDeadLetterSink } from '../dead-letter/kafka-dead-letter-sink.js';
 import { GroupMember } from './group-member.js';
 import {
   type KafkaTransportOptions,
@@ -137,6 +139,15 @@ export class KafkaTransport implements Transport {
   /** Each group member's state: joined, partitions, last fetch and commit, waits, uncommitted runs. */
   status(): ConsumerStatus[] {
     return this.#members.map((member) => member.status());
+  }
+
+  /**
+   * Writes dead letters with a producer per set of brokers the confs name
+   * (`env` applied as for consuming); a missing dead-letter topic is created
+   * at start when `createTopics` says how, and refused otherwise.
+   */
+  deadLetters(): DeadLetterSink {
+    return new KafkaDeadLetterSink(this.#options, this.#logger);
   }
 
   onEvent(listener: TransportListener): () => void {

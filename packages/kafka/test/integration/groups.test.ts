@@ -111,6 +111,7 @@ describe('start offsets and consumer groups, through the TaskServer', () => {
       offset: 'first' as const,
       minBytes: 1,
       maxWaitMs: 200,
+      deadLetter: { enabled: false },
     };
     const server = newTaskServer(
       newTaskServerCtx(

@@ -110,7 +110,7 @@ async function startWorker(topic: string) {
   const server = newTaskServer(
     newTaskServerCtx(
       withTaskRoute({ order: topic }),
-      withKafkaConf({ brokers, group, topic, offset: 'first' }),
+      withKafkaConf({ brokers, group, topic, offset: 'first', deadLetter: { enabled: false } }),
       withFuncRegister((factory) =>
         factory.gen('order', () => ({
           run: (ctx, key, value) => {

@@ -21,7 +21,13 @@ function serverWith(task: ITask, plugins: Parameters<typeof newTaskServer>[1]['p
   const transport = new HandTransport();
   const ctx = newTaskServerCtx(
     withTaskRoute({ order: 'orders' }),
-    withKafkaConf({ brokers: ['127.0.0.1:9092'], group: 'order-workers', topic: 'orders' }),
+    // The hand-driven transport writes no dead letters.
+    withKafkaConf({
+      brokers: ['127.0.0.1:9092'],
+      group: 'order-workers',
+      topic: 'orders',
+      deadLetter: { enabled: false },
+    }),
     withFuncRegister((factory) => factory.gen('order', () => task)),
   );
   const server = newTaskServer(ctx, {

@@ -1,5 +1,6 @@
 import type { ConsumerGroup } from './consumer-group.js';
 import type { FakeTopic } from './topic.js';
+import type { ProduceRecord, RecordMetadata } from './types.js';
 
 /** What a fake transport reaches into the broker for. Internal to this package. */
 export interface BrokerLink {
@@ -11,4 +12,9 @@ export interface BrokerLink {
   nextMemberId(clientId: string): string;
   /** A client id unique within the broker. */
   nextClientId(): string;
+  /** Writes records as `FakeBroker.produce` does. */
+  produce(
+    topic: string,
+    records: ProduceRecord | readonly ProduceRecord[],
+  ): Promise<RecordMetadata[]>;
 }

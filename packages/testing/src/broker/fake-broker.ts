@@ -58,7 +58,10 @@ export class FakeBroker {
     group: (id) => this.#group(id),
     nextMemberId: (clientId) => `${clientId}-${++this.#members}`,
     nextClientId: () => `fake-client-${++this.#clients}`,
+    produce: (topic, records) => this.produce(topic, records),
   };
+  /** Topics every produce to fails, with the reason the test gave. */
+  readonly #refused = new Map<string, string>();
 
   constructor(options: FakeBrokerOptions = {}) {
     this.#options = resolveFakeBrokerOptions(options);
@@ -127,6 +130,16 @@ export class FakeBroker {
     const list: readonly ProduceRecord[] = Array.isArray(records)
       ? records
       : [records as ProduceRecord];
+    const refused = this.#refused.get(topic);
+    if (refused !== undefined) {
+      throw new TransportError(
+        ErrorCodes.PushFailed,
+        `the broker refused a write to "${topic}": ${refused}`,
+        {
+          retriable: true,
+        },
+      );
+    }
     const target = this.#topicOrCreate(topic);
     const now = this.#options.now();
     const prepared = list.map((record, i) => {
@@ -148,6 +161,20 @@ export class FakeBroker {
       offset: String(target.log(partition).append(record)),
       timestamp: record.timestamp,
     }));
+  }
+
+  /**
+   * Makes every produce to `topic` fail with a retriable `PushFailed`, as a
+   * broker refusing writes would (a full disk, a missing ACL, a topic being
+   * recreated), until `acceptWrites(topic)`.
+   */
+  refuseWrites(topic: string, reason = 'writes refused by the test'): void {
+    this.#refused.set(topic, reason);
+  }
+
+  /** Ends `refuseWrites(topic)`. */
+  acceptWrites(topic: string): void {
+    this.#refused.delete(topic);
   }
 
   /** Sends one core `OutboundMessage`: the broker as the end of a push middleware chain. */

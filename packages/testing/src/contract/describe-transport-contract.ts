@@ -2,6 +2,7 @@ import { StateError } from '@tasks/core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 import type { HarnessFactory, TransportHarness } from '../harness/types.js';
 import { commitCases } from './cases/commits.js';
+import { deadLetterCases } from './cases/dead-letters.js';
 import { deliveryCases } from './cases/delivery.js';
 import { groupCases } from './cases/groups.js';
 import { offsetCases } from './cases/offsets.js';
@@ -79,5 +80,6 @@ export function describeTransportContract(
     describe('consumer groups', () => groupCases(context));
     describe('run scheduling', () => schedulingCases(context));
     describe('ordering', () => orderingCases(context));
+    describe('dead letters and replay', () => deadLetterCases(context));
   });
 }

@@ -1,10 +1,19 @@
 import {
   type InboundMessage,
+  type ITask,
   type KqConf,
   type MessageHandler,
+  newTaskServerCtx,
   type ResolvedKqConf,
+  type RunListener,
   resolveKqConf,
+  silentLogger,
+  TaskServer,
+  type TaskServerOptions,
   type Transport,
+  withFuncRegister,
+  withKafkaConf,
+  withTaskRoute,
 } from '@tasks/core';
 import type { HarnessMessage, TransportHarness } from '../harness/types.js';
 import { type AssignmentTracker, trackAssignments } from '../helpers/assignment-tracker.js';
@@ -67,6 +76,7 @@ export class ContractFixture {
   readonly #harness: TransportHarness;
   readonly #settings: ContractSettings;
   readonly #live = new Set<Transport>();
+  readonly #servers = new Set<TaskServer>();
   readonly #trackers: AssignmentTracker[] = [];
   readonly #gates: Deferred[] = [];
 
@@ -121,6 +131,37 @@ export class ContractFixture {
     };
   }
 
+  /** The harness, for what only some harnesses offer (`readTopic`, `refuseWrites`, `replay`). */
+  get harness(): TransportHarness {
+    return this.#harness;
+  }
+
+  /**
+   * A `TaskServer` on a new transport running `task` under the key `work`
+   * for `conf`, with `onRun` listening from the start, started; stopped when
+   * the case ends if not before.
+   */
+  async server(
+    conf: ResolvedKqConf,
+    task: ITask,
+    options: Omit<TaskServerOptions, 'transport'> = {},
+    onRun?: RunListener,
+  ): Promise<TaskServer> {
+    const transport = await this.#harness.newTransport();
+    const server = new TaskServer(
+      newTaskServerCtx(
+        withTaskRoute({ work: conf.topic }),
+        withKafkaConf(conf),
+        withFuncRegister((factory) => factory.gen('work', () => task)),
+      ),
+      { logger: silentLogger, ...options, transport },
+    );
+    this.#servers.add(server);
+    if (onRun) server.onRun(onRun);
+    await server.start();
+    return server;
+  }
+
   async stop(consumer: Consumer): Promise<void> {
     await consumer.transport.stop();
     this.#live.delete(consumer.transport);
@@ -139,7 +180,11 @@ export class ContractFixture {
   }
 
   /** Waits for `condition` with the suite's deadline. */
-  async until(condition: () => boolean, message: string, describe?: () => string): Promise<void> {
+  async until(
+    condition: () => boolean | Promise<boolean>,
+    message: string,
+    describe?: () => string,
+  ): Promise<void> {
     await waitFor(condition, {
       timeoutMs: this.#settings.timeoutMs,
       intervalMs: this.#settings.pollMs,
@@ -151,6 +196,9 @@ export class ContractFixture {
   /** Opens every gate and stops every transport still running. */
   async dispose(): Promise<void> {
     for (const gate of this.#gates) gate.resolve();
+    const servers = [...this.#servers];
+    this.#servers.clear();
+    await Promise.allSettled(servers.map((s) => s.stop()));
     const live = [...this.#live];
     this.#live.clear();
     await Promise.allSettled(live.map((t) => t.stop()));

@@ -1,6 +1,7 @@
 import { ErrorCodes, type Transport, TransportError } from '@tasks/core';
 import { FakeBroker } from '../broker/fake-broker.js';
 import type { FakeBrokerOptions } from '../broker/options.js';
+import { replayFakeDeadLetters } from '../dead-letter/replay.js';
 import { uniqueName } from '../helpers/unique-name.js';
 import { FakeTransport } from '../transport/fake-transport.js';
 import type { FakeTransportOptions } from '../transport/options.js';
@@ -48,6 +49,14 @@ export function createFakeHarness(options: FakeHarnessOptions = {}): FakeHarness
       }
       await transport.crash();
     },
+    async readTopic(topic) {
+      return broker.messages(topic);
+    },
+    async refuseWrites(topic) {
+      broker.refuseWrites(topic);
+      return async () => broker.acceptWrites(topic);
+    },
+    replay: (topic, replayOptions) => replayFakeDeadLetters(broker, topic, replayOptions),
     uniqueName,
     async cleanup() {
       // Nothing outlives the broker object.

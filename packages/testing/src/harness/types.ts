@@ -1,4 +1,4 @@
-import type { Transport } from '@tasks/core';
+import type { InboundMessage, ReplayOptions, ReplayResult, Transport } from '@tasks/core';
 
 /** A message the contract suite produces. Strings are written as UTF-8. */
 export interface HarnessMessage {
@@ -46,6 +46,19 @@ export interface TransportHarness {
    * session timeout).
    */
   crash(transport: Transport): Promise<void>;
+  /**
+   * Every record of `topic` written so far, by partition then offset. With
+   * `refuseWrites` and `replay`, it lets the suite prove dead letters and
+   * replay; a harness without them skips those cases.
+   */
+  readTopic?(topic: string): Promise<InboundMessage[]>;
+  /**
+   * Makes the broker refuse every write to `topic` until the returned
+   * function is called (and resolves): a dead-letter topic that cannot be written.
+   */
+  refuseWrites?(topic: string): Promise<() => Promise<void>>;
+  /** Replays a dead-letter topic with the adapter's replay function. */
+  replay?(topic: string, options?: ReplayOptions): Promise<ReplayResult>;
   /** A name no other test uses, for topics and groups (`[a-zA-Z0-9._-]`). */
   uniqueName(prefix: string): string;
   /** Releases what the harness holds (clients, topics). Called once, after the suite. */

@@ -1,4 +1,5 @@
 import {
+  type DeadLetterSink,
   type MessageHandler,
   type ResolvedKqConf,
   StateError,
@@ -7,6 +8,7 @@ import {
   type TransportListener,
 } from '@tasks/core';
 import type { BrokerLink } from '../broker/broker-link.js';
+import { FakeDeadLetterSink } from '../dead-letter/fake-dead-letter-sink.js';
 import { GroupMember } from './group-member.js';
 import {
   type FakeTransportOptions,
@@ -141,6 +143,11 @@ export class FakeTransport implements Transport {
     if (this.#state === 'stopped' || this.#state === 'crashed') return;
     this.#state = 'crashed';
     await Promise.all(this.#members.map((m) => m.crash()));
+  }
+
+  /** Writes dead letters to this transport's broker. */
+  deadLetters(): DeadLetterSink {
+    return new FakeDeadLetterSink(this.#link);
   }
 
   /**

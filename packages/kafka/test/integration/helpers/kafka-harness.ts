@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { silentLogger, type Transport } from '@tasks/core';
-import { KafkaTransport, type KafkaTransportOptions } from '@tasks/kafka';
+import { type InboundMessage, silentLogger, type Transport } from '@tasks/core';
+import { KafkaTransport, type KafkaTransportOptions, replayDeadLetters } from '@tasks/kafka';
 import { type TransportHarness, uniqueName } from '@tasks/testing';
 import {
   type Admin,
+  ConfigResourceTypes,
   Kafka,
   logLevel,
   type Message,
@@ -161,6 +162,14 @@ export async function createKafkaHarness(
       return transport;
     },
     committedOffsets: (group, topic) => client.committed(group, topic),
+    readTopic: (topic) => readTopic(client, topic),
+    async refuseWrites(topic) {
+      // The broker refuses any batch larger than max.message.bytes (MESSAGE_TOO_LARGE).
+      await setTopicConfig(client.admin, topic, 'max.message.bytes', '10');
+      return () => setTopicConfig(client.admin, topic, 'max.message.bytes', '1048588');
+    },
+    replay: (topic, replayOptions) =>
+      replayDeadLetters({ brokers, topic, logger: silentLogger, ...replayOptions }),
     async crash(transport) {
       const crashable = sockets.get(transport);
       if (!crashable)
@@ -175,4 +184,77 @@ export async function createKafkaHarness(
       await client.close();
     },
   };
+}
+
+/** Sets one topic config and waits until the broker reports it. */
+async function setTopicConfig(admin: Admin, topic: string, name: string, value: string) {
+  const resource = { type: ConfigResourceTypes.TOPIC, name: topic };
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [{ ...resource, configEntries: [{ name, value }] }],
+  });
+  for (let i = 0; i < 100; i++) {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ ...resource, configNames: [name] }],
+    });
+    if (resources[0]?.configEntries.find((e) => e.configName === name)?.configValue === value)
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`topic ${topic}: ${name} never became ${value}`);
+}
+
+/** Every record of a topic up to its end offsets now, by partition then offset. */
+async function readTopic(client: KafkaTestClient, topic: string): Promise<InboundMessage[]> {
+  const offsets = await client.admin.fetchTopicOffsets(topic);
+  const remaining = new Map(
+    offsets
+      .filter((o) => BigInt(o.high) > BigInt(o.low))
+      .map((o) => [o.partition, BigInt(o.high)] as const),
+  );
+  const out: InboundMessage[] = [];
+  if (remaining.size === 0) return out;
+  const kafka = new Kafka({
+    clientId: 'tasks-read',
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+  });
+  const groupId = uniqueName('read-topic');
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  const done = Promise.withResolvers<void>();
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const end = remaining.get(partition);
+        if (end === undefined || BigInt(message.offset) >= end) return;
+        const headers: Record<string, Buffer> = {};
+        for (const [name, raw] of Object.entries(message.headers ?? {})) {
+          const last = Array.isArray(raw) ? raw.at(-1) : raw;
+          if (last !== undefined) headers[name] = Buffer.from(last);
+        }
+        out.push({
+          topic,
+          partition,
+          offset: message.offset,
+          timestamp: Number(message.timestamp),
+          key: message.key ?? null,
+          value: message.value ?? null,
+          headers,
+        });
+        if (BigInt(message.offset) + 1n >= end) {
+          remaining.delete(partition);
+          if (remaining.size === 0) done.resolve();
+        }
+      },
+    });
+    await done.promise;
+  } finally {
+    await consumer.disconnect().catch(() => {});
+    await client.admin.deleteGroups([groupId]).catch(() => {});
+  }
+  return out.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }

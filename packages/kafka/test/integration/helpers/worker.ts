@@ -5,6 +5,7 @@ import {
   type MessageHeaders,
   newTaskServer,
   newTaskServerCtx,
+  type RetryOptions,
   silentLogger,
   type TaskContext,
   type TaskServer,
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   readonly brokers?: readonly string[];
   /** The TaskServer's logger; silent by default. */
   readonly logger?: Logger;
+  /** The server's retries; one attempt by default. */
+  readonly retry?: RetryOptions;
   /** The task's work; runs after the run is recorded. */
   readonly work?: (ctx: TaskContext, key: string, value: string) => Promise<void>;
 }
@@ -85,6 +88,8 @@ export function createWorker(options: WorkerOptions): TestWorker {
       offset: 'first',
       minBytes: 1,
       maxWaitMs: 200,
+      // Dead letters are the subject of their own tests; these make no dead-letter topic.
+      deadLetter: { enabled: false },
       ...options.conf,
       brokers: [...(options.brokers ?? brokers)],
       group: options.group,
@@ -95,7 +100,7 @@ export function createWorker(options: WorkerOptions): TestWorker {
   const server = newTaskServer(ctx, {
     transport,
     logger: options.logger ?? silentLogger,
-    retry: { maxAttempts: 1 },
+    retry: options.retry ?? { maxAttempts: 1 },
     shutdownTimeoutMs: 10_000,
   });
   return {

@@ -1,0 +1,2 @@
+export { FakeDeadLetterSink } from './fake-dead-letter-sink.js';
+export { replayFakeDeadLetters } from './replay.js';
