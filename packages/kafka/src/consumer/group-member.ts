@@ -290,8 +290,17 @@ export class GroupMember {
       });
       consumer.on(events.GROUP_JOIN, ({ payload }) => {
         if (!current()) return;
+        const draining = this.#draining;
         this.#draining = undefined;
-        this.#rebalance.onJoin(payload.memberAssignment);
+        const lost = this.#rebalance.onJoin(payload.memberAssignment);
+        if (lost > 0) {
+          // kafkajs re-joined from inside a fetch (no REBALANCING first), or the commit failed.
+          this.#uncommitted += lost;
+          logger.warn(
+            `${this.#deps.label}: ${lost} finished runs on revoked partitions were not committed before the re-join${draining ? '' : ' (kafkajs re-joined without a rebalance event)'}; their new owner runs them again`,
+            { uncommitted: lost },
+          );
+        }
         // With no partitions there is no fetch to wait for: the rebalance is over.
         if (
           this.#waiting?.what === 'rebalancing' &&

@@ -53,13 +53,27 @@ export class RebalanceHandler {
     if (finished.length > 0) this.#deps.scheduler.commitPositions(finished).catch(noop);
   }
 
-  onJoin(memberAssignment: Readonly<Record<string, readonly number[]>>): void {
+  /**
+   * Returns how many finished runs of the revoked partitions were not
+   * committed: their new owner runs them again. Normally 0 (they were
+   * committed at `REBALANCING`); not when kafkajs re-joined from inside a
+   * fetch (stale metadata, a partition count change), which emits no event
+   * first, or when that commit failed.
+   */
+  onJoin(memberAssignment: Readonly<Record<string, readonly number[]>>): number {
     const { assigned, revoked } = this.#assignment.update(memberAssignment);
+    let uncommitted = 0;
+    for (const { topic, partitions } of revoked) {
+      for (const partition of partitions) {
+        uncommitted += this.#deps.dispatcher.partition(topic, partition).finishedUncommitted();
+      }
+    }
     this.#revoke(revoked);
     this.#unannounced = [...(this.#unannounced ?? []), ...assigned].filter(({ topic }) =>
       Object.hasOwn(memberAssignment, topic),
     );
     this.#fetchingSinceJoin.clear();
+    return uncommitted;
   }
 
   onFetchStart(nodeId: number): void {

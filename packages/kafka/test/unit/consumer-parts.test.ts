@@ -281,6 +281,17 @@ describe('RebalanceHandler', () => {
     expect(sent).toEqual(['1@1']);
   });
 
+  it('says how many finished runs a join revoked uncommitted (kafkajs re-joined from a fetch, no REBALANCING first)', () => {
+    const { handler, dispatcher } = setup();
+    handler.onJoin({ t: [0, 1] });
+    for (const offset of [0, 1, 2]) dispatcher.tracker.begin('t', 1, offset);
+    dispatcher.tracker.complete('t', 1, 0);
+    dispatcher.tracker.complete('t', 1, 2);
+    // t[1]@0 and @2 finished and were never committed; t[0] is kept.
+    expect(handler.onJoin({ t: [0] })).toBe(2);
+    expect(handler.onJoin({ t: [0] })).toBe(0);
+  });
+
   it('dropAll revokes everything without committing', async () => {
     const { events, sent, handler, dispatcher, scheduler } = setup();
     handler.onJoin({ t: [0, 2] });
