@@ -45,9 +45,9 @@ function orderViolations(lines: readonly string[]): string[] {
     const [key, seqText] = value.split(':') as [string, string];
     const seq = Number(seqText);
     if (what === 'done') {
-      let seqs = finished.get(key);
-      if (seqs === undefined) finished.set(key, (seqs = new Set()));
+      const seqs = finished.get(key) ?? new Set<number>();
       seqs.add(seq);
+      finished.set(key, seqs);
     } else if (what === 'start' && !firstStarted.has(value)) {
       firstStarted.add(value);
       if (seq > 0 && !finished.get(key)?.has(seq - 1)) {
