@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     if (wanted(options, 'tracing')) results.push(await tracing(ctx, sizes.tracing));
     if (wanted(options, 'key-scaling')) {
       const levels = quick ? processorLevels.filter((p) => p > 1) : processorLevels;
-      const size = { messages: 10_000, keys: 1_000, rounds: quick ? 1 : rounds, levels };
+      const size = { messages: 10_000, keys: 1_000, rounds, levels };
       results.push(await keyScaling(brokers, size, log));
     }
     if (wanted(options, 'noop') || wanted(options, 'io-5ms')) {

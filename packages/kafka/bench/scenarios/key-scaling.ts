@@ -86,6 +86,8 @@ async function produce(
 interface LevelRun {
   /** From the first run's start to the last run's end. */
   readonly elapsedMs: number;
+  /** CPU time this process spent meanwhile (all threads). */
+  readonly cpuMs: number;
   /** Runs that started while their key's previous run was going, or before an earlier one (must be 0). */
   readonly orderViolations: number;
 }
@@ -104,6 +106,8 @@ async function runLevel(
   let orderViolations = 0;
   let first = 0;
   let last = 0;
+  let cpuFirst: NodeJS.CpuUsage | undefined;
+  let cpuMs = 0;
   const done = Promise.withResolvers<void>();
   const serverCtx = newTaskServerCtx(
     withTaskRoute({ scaling: topic }),
@@ -121,7 +125,10 @@ async function runLevel(
       factory.gen('scaling', () => ({
         async run(_ctx, key, value) {
           const id = Number(value);
-          if (first === 0) first = performance.now();
+          if (first === 0) {
+            first = performance.now();
+            cpuFirst = process.cpuUsage();
+          }
           // A key's runs never overlap, and start in offset (= id) order.
           if (busy.has(key) || (lastStarted.get(key) ?? -1) > id) orderViolations += 1;
           busy.add(key);
@@ -132,7 +139,11 @@ async function runLevel(
             seen[id] = 1;
             distinct += 1;
             last = performance.now();
-            if (distinct === size.messages) done.resolve();
+            if (distinct === size.messages) {
+              const cpu = process.cpuUsage(cpuFirst);
+              cpuMs = (cpu.user + cpu.system) / 1000;
+              done.resolve();
+            }
           }
         },
         stop() {},
@@ -157,7 +168,7 @@ async function runLevel(
     clearTimeout(timer);
     await server.stop();
   }
-  return { elapsedMs: last - first, orderViolations };
+  return { elapsedMs: last - first, cpuMs, orderViolations };
 }
 
 /**
@@ -184,11 +195,15 @@ export async function keyScaling(
   for (const processors of size.levels) {
     const rounds = processors === 1 ? 1 : size.rounds;
     const elapsed: number[] = [];
+    const cpu: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const run = await runLevel(brokers, topic, size, processors);
       violations += run.orderViolations;
       elapsed.push(run.elapsedMs);
-      log(`key-scaling: processors ${processors}, round ${r + 1}: ${round(run.elapsedMs)} ms`);
+      cpu.push(run.cpuMs);
+      log(
+        `key-scaling: processors ${processors}, round ${r + 1}: ${round(run.elapsedMs)} ms (CPU ${round(run.cpuMs)} ms)`,
+      );
     }
     const ideal = workMs / processors;
     const ms = median(elapsed);
@@ -198,6 +213,11 @@ export async function keyScaling(
       {
         label: `processors ${processors}: ideal (work / processors)`,
         value: round(ideal),
+        unit: 'ms',
+      },
+      {
+        label: `processors ${processors}: CPU time meanwhile (this process)`,
+        value: round(median(cpu)),
         unit: 'ms',
       },
       {
