@@ -272,6 +272,8 @@ export class GroupMember {
     });
     this.#consumer = consumer;
     this.#fetchLoop = loop;
+    // A rebalance a crash cut short (no join) leaves no wait behind for the next one.
+    this.#draining = undefined;
     let ready = false;
     const joined = new Promise<void>((resolve, reject) => {
       const current = () => this.#consumer === consumer;
