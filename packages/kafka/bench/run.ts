@@ -19,6 +19,7 @@ import { writeReport } from './lib/report.ts';
 import type { ScenarioResult } from './lib/result.ts';
 import { io, noop } from './scenarios/consume.ts';
 import { fakeBroker } from './scenarios/fake-broker.ts';
+import { keyScaling, processorLevels } from './scenarios/key-scaling.ts';
 import { latency } from './scenarios/latency.ts';
 import { memory } from './scenarios/memory.ts';
 import { pusher } from './scenarios/pusher.ts';
@@ -79,6 +80,11 @@ async function main(): Promise<void> {
       results.push(await latency(brokers, sizes.rate, sizes.latencyMs, log));
     }
     if (wanted(options, 'tracing')) results.push(await tracing(ctx, sizes.tracing));
+    if (wanted(options, 'key-scaling')) {
+      const levels = quick ? processorLevels.filter((p) => p > 1) : processorLevels;
+      const size = { messages: 10_000, keys: 1_000, rounds, levels };
+      results.push(await keyScaling(brokers, size, log));
+    }
     if (wanted(options, 'noop') || wanted(options, 'io-5ms')) {
       const go = await goBuild;
       goHow = go.how;

@@ -47,9 +47,27 @@ export class CommitScheduler {
     return this.#enqueue(() => this.#deps.tracker.pending());
   }
 
-  /** Commits exactly these positions (a revoked partition's last finished run). */
+  /**
+   * Commits these positions (what had finished when a rebalance began) when
+   * their turn comes, except those of a partition revoked meanwhile (its
+   * generation moved on: the partition may be another member's by then, and
+   * committing its old position would move the new owner's offset back) and
+   * those an earlier commit already covered.
+   */
   commitPositions(positions: readonly CommitPosition[]): Promise<void> {
-    return this.#enqueue(() => positions);
+    const { tracker } = this.#deps;
+    const captured = positions.map((position) => ({
+      position,
+      generation: tracker.partition(position.topic, position.partition).generation,
+    }));
+    return this.#enqueue(() =>
+      captured
+        .filter(({ position, generation }) => {
+          const state = tracker.partition(position.topic, position.partition);
+          return state.generation === generation && state.committed !== position.offset;
+        })
+        .map(({ position }) => position),
+    );
   }
 
   #enqueue(positionsOf: () => readonly CommitPosition[]): Promise<void> {
@@ -59,9 +77,16 @@ export class CommitScheduler {
         if (!this.#deps.canCommit()) return;
         const positions = positionsOf();
         if (positions.length === 0) return;
+        const { tracker } = this.#deps;
+        const generations = positions.map(
+          (p) => tracker.partition(p.topic, p.partition).generation,
+        );
         await this.#deps.send(positions);
-        for (const position of positions) {
-          this.#deps.tracker.markCommitted(position);
+        for (const [i, position] of positions.entries()) {
+          // Revoked while the commit was on its way: the reset ledger is not at that offset.
+          if (tracker.partition(position.topic, position.partition).generation === generations[i]) {
+            tracker.markCommitted(position);
+          }
           this.#deps.onCommitted(position);
         }
       } finally {

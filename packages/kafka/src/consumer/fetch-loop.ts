@@ -16,6 +16,16 @@ export interface FetchLoopDeps {
   readonly logger: Logger;
   /** Reports what holds a partition (a batch no codec could decode) on the server's error path. */
   readonly report: (error: Error) => void;
+  /**
+   * Undefined when this member may hand out the partition now; otherwise
+   * resolves once another member of the process released it (`PartitionOwners`).
+   */
+  readonly handover?: (topic: string, partition: number) => Promise<void> | undefined;
+  /**
+   * Runs once per rebalance seen by a heartbeat, before the batches rethrow it
+   * and kafkajs re-joins: the bounded wait for runs in flight and the commit.
+   */
+  readonly beforeRejoin?: () => Promise<void>;
 }
 
 /**
@@ -38,6 +48,8 @@ export class FetchLoop {
   /** Shared by the batches in flight; aborted when a rebalance is seen. */
   #round = new AbortController();
   #rebalance: Error | undefined;
+  /** The round's `beforeRejoin`, shared by its batches. */
+  #draining: Promise<void> | undefined;
 
   constructor(deps: FetchLoopDeps) {
     this.#deps = deps;
@@ -55,11 +67,19 @@ export class FetchLoop {
     if (this.#active === 0 && this.#round.signal.aborted) {
       this.#round = new AbortController();
       this.#rebalance = undefined;
+      this.#draining = undefined;
     }
     this.#active += 1;
     this.#heartbeats.start(payload.heartbeat);
     try {
       await this.#handOut(payload, this.#round.signal);
+      // Counted active meanwhile: a batch fetched during the wait starts no new round.
+      if (this.#rebalance && this.#deps.beforeRejoin) {
+        this.#draining ??= this.#deps.beforeRejoin().catch((error: unknown) => {
+          this.#deps.logger.debug('before re-joining', { error });
+        });
+        await this.#draining;
+      }
     } finally {
       this.#active -= 1;
       if (this.#active === 0) {
@@ -88,6 +108,16 @@ export class FetchLoop {
     const live = () => accepting() && isRunning() && !round.aborted;
     try {
       if (!live()) return;
+      const handover = this.#deps.handover?.(topic, partition);
+      if (handover !== undefined) {
+        giveUp ??= AbortSignal.any([round, stopSignal]);
+        const abandon = giveUp;
+        await new Promise<void>((resolve) => {
+          handover.then(resolve, resolve);
+          abandon.addEventListener('abort', () => resolve(), { once: true });
+        });
+        if (!live() || state.generation !== generation) return;
+      }
       for (const message of messages) {
         // One compare, so checked per message too: a revocation can be reached from a run started here.
         if (state.generation !== generation) return;

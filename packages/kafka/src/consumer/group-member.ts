@@ -16,6 +16,7 @@ import { CommitScheduler } from './commit-scheduler.js';
 import { toConsumerConfig, toRunConfig, toSubscription } from './consumer-config.js';
 import { FetchLoop } from './fetch-loop.js';
 import type { ResolvedTransportOptions } from './options.js';
+import type { PartitionOwners } from './partition-owners.js';
 import { RebalanceHandler } from './rebalance.js';
 
 export interface GroupMemberDeps {
@@ -29,6 +30,8 @@ export interface GroupMemberDeps {
   readonly emit: (event: TransportEvent) => void;
   /** e.g. `group "g" on "t" (member 1/2)`, for log lines. */
   readonly label: string;
+  /** Shared by the conf's members in this process: who hands out each partition now. */
+  readonly owners?: PartitionOwners;
 }
 
 type State = 'idle' | 'connecting' | 'running' | 'stopping' | 'stopped';
@@ -61,6 +64,8 @@ export class GroupMember {
   #reconnectingSince: number | undefined;
   #uncommitted = 0;
   #waiting: { what: string; since: number; slow: boolean; timer: NodeJS.Timeout } | undefined;
+  /** The wait before re-joining of the rebalance under way (one per rebalance). */
+  #draining: Promise<void> | undefined;
 
   constructor(deps: GroupMemberDeps) {
     this.#deps = deps;
@@ -87,11 +92,13 @@ export class GroupMember {
       },
       onError: (error) => this.#onCommitError(error),
     });
+    const owners = deps.owners;
     this.#rebalance = new RebalanceHandler({
       group: conf.group,
       dispatcher: this.#dispatcher,
       scheduler: this.#scheduler,
       emit: deps.emit,
+      ...(owners ? { release: (topic, partition) => owners.release(topic, partition, this) } : {}),
     });
   }
 
@@ -255,9 +262,18 @@ export class GroupMember {
       accepting: () => this.#consumer === consumer && !this.#stopped,
       logger,
       report: (error) => this.#deps.emit({ type: 'error', error, group: conf.group }),
+      beforeRejoin: () => this.#beforeRejoin(),
+      ...(this.#deps.owners
+        ? {
+            handover: (topic: string, partition: number) =>
+              this.#deps.owners?.acquire(topic, partition, this),
+          }
+        : {}),
     });
     this.#consumer = consumer;
     this.#fetchLoop = loop;
+    // A rebalance a crash cut short (no join) leaves no wait behind for the next one.
+    this.#draining = undefined;
     let ready = false;
     const joined = new Promise<void>((resolve, reject) => {
       const current = () => this.#consumer === consumer;
@@ -265,6 +281,8 @@ export class GroupMember {
       consumer.on(events.REBALANCING, () => {
         if (!current()) return;
         this.#rebalance.onRebalancing();
+        // kafkajs is re-joining already (it saw the rebalance itself): wait and commit meanwhile.
+        void this.#beforeRejoin();
         if (this.#state === 'running' && !this.#waiting) {
           this.#beginWait(
             'rebalancing',
@@ -274,7 +292,17 @@ export class GroupMember {
       });
       consumer.on(events.GROUP_JOIN, ({ payload }) => {
         if (!current()) return;
-        this.#rebalance.onJoin(payload.memberAssignment);
+        const draining = this.#draining;
+        this.#draining = undefined;
+        const lost = this.#rebalance.onJoin(payload.memberAssignment);
+        if (lost > 0) {
+          // kafkajs re-joined from inside a fetch (no REBALANCING first), or the commit failed.
+          this.#uncommitted += lost;
+          logger.warn(
+            `${this.#deps.label}: ${lost} finished runs on revoked partitions were not committed before the re-join${draining ? '' : ' (kafkajs re-joined without a rebalance event)'}; their new owner runs them again`,
+            { uncommitted: lost },
+          );
+        }
         // With no partitions there is no fetch to wait for: the rebalance is over.
         if (
           this.#waiting?.what === 'rebalancing' &&
@@ -351,6 +379,46 @@ export class GroupMember {
         this.#reconnectingSince = undefined;
         this.#clearWait();
       });
+  }
+
+  /**
+   * The revocation wait, once per rebalance, before the member re-joins (or
+   * while it does, when kafkajs saw the rebalance first): nothing new starts
+   * (the fetch loop's batches gave up), the runs in flight get up to
+   * `revokeGraceMs` to finish, and what finished is committed while every
+   * partition is still this member's. Partitions that then move are revoked
+   * at the join: their runs still going are aborted and no longer count.
+   */
+  #beforeRejoin(): Promise<void> {
+    this.#draining ??= this.#drain();
+    return this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    const { conf, options, logger, label } = this.#deps;
+    const grace = options.revokeGraceMs;
+    if (grace > 0 && this.#dispatcher.inFlight > 0) {
+      const since = Date.now();
+      logger.info(
+        `${label}: rebalancing; waiting up to ${grace} ms (revokeGraceMs) for ${this.#dispatcher.inFlight} runs in flight before re-joining`,
+      );
+      const owned = this.#rebalance.partitionsOf(conf.topic);
+      const settled = await Promise.all(
+        owned.map((partition) => this.#dispatcher.settled(conf.topic, partition, grace)),
+      );
+      const late = this.#dispatcher.inFlight;
+      if (settled.includes(false)) {
+        logger.info(
+          `${label}: ${late} runs still going after revokeGraceMs (${grace} ms); re-joining (those of partitions that move are aborted)`,
+          { inFlight: late },
+        );
+      } else {
+        logger.debug(
+          `${label}: runs in flight settled in ${Date.now() - since} ms before re-joining`,
+        );
+      }
+    }
+    await this.#scheduler.commitPending().catch((error: unknown) => this.#onCommitError(error));
   }
 
   async #sendCommit(positions: readonly CommitPosition[]): Promise<void> {

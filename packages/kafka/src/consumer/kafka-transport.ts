@@ -23,6 +23,7 @@ import {
   type ResolvedTransportOptions,
   resolveTransportOptions,
 } from './options.js';
+import { PartitionOwners } from './partition-owners.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -73,6 +74,11 @@ export class KafkaTransport implements Transport {
     // Checks the topic before each connection attempt without kafkajs's own
     // retries, so every failed attempt is logged at once, with its backoff.
     const probe = newKafkaClient({ ...config, retry: { ...config.retry, retries: 0 } });
+    // With several members in this process, one hands a moved partition to another only once it revoked it.
+    const owners =
+      resolved.conns > 1
+        ? new PartitionOwners(this.#options.sessionTimeoutMs, this.#logger)
+        : undefined;
     for (let i = 0; i < resolved.conns; i++) {
       const member = resolved.conns > 1 ? ` (member ${i + 1}/${resolved.conns})` : '';
       this.#members.push(
@@ -85,6 +91,7 @@ export class KafkaTransport implements Transport {
           logger: this.#logger,
           emit: (event) => this.#emit(event),
           label: `group "${resolved.group}" on "${resolved.topic}"${member}`,
+          ...(owners ? { owners } : {}),
         }),
       );
     }

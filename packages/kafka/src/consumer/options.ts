@@ -29,6 +29,17 @@ export interface KafkaTransportOptions extends KafkaClientOptions {
   readonly heartbeatIntervalMs?: number;
   /** How long the group waits for members to re-join in a rebalance. Default 60000 ms. */
   readonly rebalanceTimeoutMs?: number;
+  /**
+   * In a rebalance, how long a member waits for its runs in flight to finish
+   * before it re-joins: what finishes in time is committed while the
+   * partitions are still its own; the runs of partitions that then moved and
+   * are still going are aborted (`ctx.signal.reason` is a
+   * `PartitionRevokedError`) and their results dropped (the new owner runs
+   * them again). The whole group waits for it, so keep it well below
+   * `rebalanceTimeoutMs`. Default 0: re-join at once (the fake transport's
+   * `revokeGraceMs` has the same name and default).
+   */
+  readonly revokeGraceMs?: number;
   readonly reconnect?: ReconnectOptions;
   /**
    * Apply `KAFKA_BROKERS`, `KAFKA_USERNAME` and `KAFKA_PASSWORD` from this
@@ -42,6 +53,7 @@ export interface ResolvedTransportOptions extends ResolvedClientOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly rebalanceTimeoutMs: number;
+  readonly revokeGraceMs: number;
   readonly reconnect: Required<ReconnectOptions>;
   readonly env: Readonly<Record<string, string | undefined>> | undefined;
 }
@@ -52,6 +64,7 @@ export const kafkaTransportDefaults = {
   sessionTimeoutMs: 10_000,
   heartbeatIntervalMs: 1_000,
   rebalanceTimeoutMs: 60_000,
+  revokeGraceMs: 0,
   reconnect: { initialDelayMs: 500, maxDelayMs: 5_000 },
 } as const;
 
@@ -76,6 +89,18 @@ export function resolveTransportOptions(
     problems.add(
       'heartbeatIntervalMs',
       `must be lower than sessionTimeoutMs (${sessionTimeoutMs}), got ${heartbeatIntervalMs}; about a third of it works well`,
+    );
+  }
+  const rebalanceTimeoutMs = problems.int(
+    'rebalanceTimeoutMs',
+    options.rebalanceTimeoutMs,
+    d.rebalanceTimeoutMs,
+  );
+  const revokeGraceMs = problems.int('revokeGraceMs', options.revokeGraceMs, d.revokeGraceMs, 0);
+  if (revokeGraceMs >= rebalanceTimeoutMs) {
+    problems.add(
+      'revokeGraceMs',
+      `must be lower than rebalanceTimeoutMs (${rebalanceTimeoutMs}), got ${revokeGraceMs}: the group drops a member that re-joins later`,
     );
   }
   const reconnect = options.reconnect ?? {};
@@ -104,11 +129,8 @@ export function resolveTransportOptions(
     ),
     sessionTimeoutMs,
     heartbeatIntervalMs,
-    rebalanceTimeoutMs: problems.int(
-      'rebalanceTimeoutMs',
-      options.rebalanceTimeoutMs,
-      d.rebalanceTimeoutMs,
-    ),
+    rebalanceTimeoutMs,
+    revokeGraceMs,
     reconnect: { initialDelayMs, maxDelayMs },
     env: options.env,
   };

@@ -8,6 +8,8 @@ export interface RebalanceDeps {
   readonly dispatcher: Dispatcher;
   readonly scheduler: CommitScheduler;
   readonly emit: (event: TransportEvent) => void;
+  /** Hands a revoked partition over to another member of the process (after the revoked event). */
+  readonly release?: (topic: string, partition: number) => void;
 }
 
 const noop = () => {};
@@ -18,10 +20,14 @@ const noop = () => {};
  *
  * - `REBALANCING` (kafkajs is about to re-join): commit every finished run
  *   while the partitions are still ours (the broker takes the old
- *   generation's commit until the group re-forms);
+ *   generation's commit until the group re-forms); the group member also
+ *   waits there (up to `revokeGraceMs`) for the runs in flight, and before
+ *   the re-join itself when a heartbeat saw the rebalance;
  * - `GROUP_JOIN`: partitions that went away are revoked at once, before the
- *   next fetch (runs still in flight for them no longer count; the new owner
- *   starts from the committed offset), and reported;
+ *   next fetch (runs still in flight for them no longer count, and their
+ *   `ctx.signal` fires with a `PartitionRevokedError` through the `revoked`
+ *   event; the new owner starts from the committed offset; nothing more is
+ *   committed for them), and reported;
  * - the first `FETCH` started after the join: kafkajs has resolved where each
  *   new partition starts (for `offset: "last"`, the end offset), so they are
  *   announced as `assigned` only now: a message pushed after the event is consumed.
@@ -47,13 +53,27 @@ export class RebalanceHandler {
     if (finished.length > 0) this.#deps.scheduler.commitPositions(finished).catch(noop);
   }
 
-  onJoin(memberAssignment: Readonly<Record<string, readonly number[]>>): void {
+  /**
+   * Returns how many finished runs of the revoked partitions were not
+   * committed: their new owner runs them again. Normally 0 (they were
+   * committed at `REBALANCING`); not when kafkajs re-joined from inside a
+   * fetch (stale metadata, a partition count change), which emits no event
+   * first, or when that commit failed.
+   */
+  onJoin(memberAssignment: Readonly<Record<string, readonly number[]>>): number {
     const { assigned, revoked } = this.#assignment.update(memberAssignment);
+    let uncommitted = 0;
+    for (const { topic, partitions } of revoked) {
+      for (const partition of partitions) {
+        uncommitted += this.#deps.dispatcher.partition(topic, partition).finishedUncommitted();
+      }
+    }
     this.#revoke(revoked);
     this.#unannounced = [...(this.#unannounced ?? []), ...assigned].filter(({ topic }) =>
       Object.hasOwn(memberAssignment, topic),
     );
     this.#fetchingSinceJoin.clear();
+    return uncommitted;
   }
 
   onFetchStart(nodeId: number): void {
@@ -83,10 +103,12 @@ export class RebalanceHandler {
   }
 
   #revoke(revoked: readonly TopicPartitions[]): void {
-    const { dispatcher, emit, group } = this.#deps;
+    const { dispatcher, emit, group, release } = this.#deps;
     for (const { topic, partitions } of revoked) {
       for (const partition of partitions) dispatcher.revoke(topic, partition);
+      // Aborts the signal of the runs still going (PartitionRevokedError); their results no longer count.
       emit({ type: 'revoked', group, topic, partitions });
+      if (release) for (const partition of partitions) release(topic, partition);
     }
   }
 }

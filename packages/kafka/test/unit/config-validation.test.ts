@@ -93,6 +93,12 @@ describe('KafkaTransport options', () => {
       { rebalanceTimeoutMs: -1 },
       'kafkaTransport.rebalanceTimeoutMs',
     ],
+    ['revokeGraceMs negative', { revokeGraceMs: -1 }, 'kafkaTransport.revokeGraceMs'],
+    [
+      'revokeGraceMs not below rebalanceTimeoutMs',
+      { revokeGraceMs: 10_000, rebalanceTimeoutMs: 10_000 },
+      'kafkaTransport.revokeGraceMs',
+    ],
     [
       'reconnect cap below start',
       { reconnect: { initialDelayMs: 1000, maxDelayMs: 10 } },

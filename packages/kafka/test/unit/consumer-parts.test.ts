@@ -119,6 +119,46 @@ describe('CommitScheduler', () => {
   });
 });
 
+describe('CommitScheduler across a revocation', () => {
+  it('does not mark a partition revoked while its commit was in flight as committed', async () => {
+    // Review finding: the reply of a commit sent before the revocation marked the
+    // reset partition committed at the old offset, so when the partition came
+    // back and reached that offset again, the commit was skipped as already done.
+    const gate = createDeferred();
+    const sent: string[] = [];
+    let first = true;
+    const tracker = new CommitTracker();
+    const scheduler = new CommitScheduler({
+      tracker,
+      intervalMs: 60_000,
+      canCommit: () => true,
+      send: async (positions) => {
+        sent.push(...positions.map((p) => `${p.partition}@${p.offset}`));
+        if (first) {
+          first = false;
+          await gate.promise;
+        }
+      },
+      onCommitted: () => {},
+      onError: () => {},
+    });
+    tracker.begin('t', 0, 0);
+    tracker.complete('t', 0, 0);
+    const inFlight = scheduler.commitPending();
+    await waitFor(() => sent.length === 1);
+    // Revoked (and handed back) while the commit is on its way.
+    tracker.forget('t', 0);
+    gate.resolve();
+    await inFlight;
+    expect(tracker.partition('t', 0).committed).toBeUndefined();
+    // Back with us, re-read from the group's offset 0: offset 0 finishes again and is committed.
+    tracker.begin('t', 0, 0);
+    tracker.complete('t', 0, 0);
+    await scheduler.commitPending();
+    expect(sent).toEqual(['0@1', '0@1']);
+  });
+});
+
 describe('RebalanceHandler', () => {
   function setup() {
     const events: TransportEvent[] = [];
@@ -193,9 +233,63 @@ describe('RebalanceHandler', () => {
     dispatcher.tracker.begin('t', 0, 0);
     dispatcher.tracker.complete('t', 0, 0);
     handler.onRebalancing();
+    // kafkajs's join takes a round trip or more: the commit goes out first.
+    await waitFor(() => sent.length === 1);
     handler.onJoin({});
     await scheduler.commitPending();
     expect(sent).toEqual(['0@1']);
+  });
+
+  it('never sends, after the join, a commit queued at the rebalance for a partition that moved', async () => {
+    // Review finding: positions captured at REBALANCING went out whenever their
+    // turn came, even after the join handed the partition to another member,
+    // moving the new owner's committed offset back.
+    const sent: string[] = [];
+    const dispatcher = new Dispatcher({ processors: 4, handler: async () => {} });
+    const gate = createDeferred();
+    const slowScheduler = new CommitScheduler({
+      tracker: dispatcher.tracker,
+      intervalMs: 60_000,
+      canCommit: () => true,
+      send: async (positions) => {
+        sent.push(...positions.map((p) => `${p.partition}@${p.offset}`));
+        await gate.promise;
+      },
+      onCommitted: () => {},
+      onError: () => {},
+    });
+    const slow = new RebalanceHandler({
+      group: 'g',
+      dispatcher,
+      scheduler: slowScheduler,
+      emit: () => {},
+    });
+    slow.onJoin({ t: [0, 1] });
+    dispatcher.tracker.begin('t', 1, 0);
+    dispatcher.tracker.complete('t', 1, 0);
+    // A commit on its way (the interval's), then the rebalance queues t[0].
+    const inFlight = slowScheduler.commitPending();
+    await waitFor(() => sent.length === 1);
+    dispatcher.tracker.begin('t', 0, 0);
+    dispatcher.tracker.complete('t', 0, 0);
+    slow.onRebalancing();
+    // The join moves t[0] away before the queued commit's turn.
+    slow.onJoin({ t: [1] });
+    gate.resolve();
+    await inFlight;
+    await slowScheduler.commitPending();
+    expect(sent).toEqual(['1@1']);
+  });
+
+  it('says how many finished runs a join revoked uncommitted (kafkajs re-joined from a fetch, no REBALANCING first)', () => {
+    const { handler, dispatcher } = setup();
+    handler.onJoin({ t: [0, 1] });
+    for (const offset of [0, 1, 2]) dispatcher.tracker.begin('t', 1, offset);
+    dispatcher.tracker.complete('t', 1, 0);
+    dispatcher.tracker.complete('t', 1, 2);
+    // t[1]@0 and @2 finished and were never committed; t[0] is kept.
+    expect(handler.onJoin({ t: [0] })).toBe(2);
+    expect(handler.onJoin({ t: [0] })).toBe(0);
   });
 
   it('dropAll revokes everything without committing', async () => {
