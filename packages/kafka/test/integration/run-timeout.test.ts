@@ -34,6 +34,8 @@ describe('a run far past its timeout, on Kafka', () => {
         minBytes: 1,
         maxWaitMs: 200,
         taskTimeoutMs: 300,
+        // the retried run succeeds; nothing is dead-lettered
+        deadLetter: { enabled: false },
       }),
       withFuncRegister((factory) =>
         factory.gen('work', () => ({
