@@ -18,24 +18,12 @@ import {
   withTaskRoute,
 } from '@tasks/core';
 import { KafkaTransport } from '@tasks/kafka';
+import { durationOf, workerEnv } from '../fixtures/worker-env.ts';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`fault-worker: ${name} is not set`);
-  return value;
-};
-const brokers = env('KAFKA_BROKERS').split(',');
-const topic = env('TOPIC');
-const group = env('GROUP');
-const out = env('OUT');
+const { brokers, topic, group, out } = workerEnv('fault-worker');
 
-/** 0-TASK_MAX_MS (default 40) ms, varying by id, so runs finish out of order. */
+/** Task runs last 0-TASK_MAX_MS (default 40) ms, varying by id. */
 const taskMaxMs = Number(process.env.TASK_MAX_MS ?? 40);
-function durationOf(id: string): number {
-  let h = 0;
-  for (const c of id) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return h % (taskMaxMs + 1);
-}
 
 const logger = createConsoleLogger({ level: 'info' });
 const transport = new KafkaTransport({
@@ -58,7 +46,7 @@ const ctx = newTaskServerCtx(
   withFuncRegister((factory) =>
     factory.gen('work', () => ({
       async run(ctx: TaskContext, _key: string, id: string) {
-        await sleep(durationOf(id));
+        await sleep(durationOf(id, 0, taskMaxMs));
         appendFileSync(out, `${Date.now()} ${ctx.partition} ${id}\n`);
       },
       stop() {},
