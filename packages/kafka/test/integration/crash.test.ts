@@ -1,44 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFreshBuild } from '../../../../tooling/vitest/require-build.js';
-import { brokers, requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
-
-const packageDir = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = join(packageDir, 'test/fixtures/crash-worker.ts');
-
-interface Worker {
-  readonly child: ChildProcess;
-  readonly stderr: string[];
-  readonly exited: Promise<number | null>;
-  readonly ready: Promise<void>;
-}
-
-function spawnWorker(env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, [fixture], {
-    cwd: packageDir,
-    env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderr: string[] = [];
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) resolve();
-    });
-    exited.then((code) =>
-      reject(new Error(`worker exited (${code}) before ready: ${stderr.join('')}`)),
-    );
-  });
-  ready.catch(() => {});
-  return { child, stderr, exited, ready };
-}
+import { describe, expect, it } from 'vitest';
+import { linesOf, workerProcessSuite } from './helpers/child-worker.js';
+import { brokers } from './helpers/kafka-env.js';
 
 const partitions = 3;
 const held = 'id-3';
@@ -49,35 +15,17 @@ function positionOf(id: string): { partition: number; offset: number } {
   return { partition: i % partitions, offset: Math.floor(i / partitions) };
 }
 
-function processedIds(file: string): string[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
-}
-
 describe('crash safety', () => {
-  let client: KafkaTestClient;
-  const workers: Worker[] = [];
-
-  beforeAll(async () => {
-    await requireKafka();
-    // The child imports the built packages.
-    requireFreshBuild(['packages/core', 'packages/kafka']);
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
-    await client?.close();
-  });
+  const suite = workerProcessSuite();
 
   it('a worker killed with SIGKILL loses nothing, reruns its uncommitted work, and not its committed work', async () => {
     const topic = uniqueName('crash');
     const group = uniqueName('crash-g');
     const out = join(mkdtempSync(join(tmpdir(), 'tasks-crash-')), 'processed.txt');
-    await client.createTopic(topic, partitions);
+    await suite.client.createTopic(topic, partitions);
     const ids = Array.from({ length: 400 }, (_, i) => `id-${i}`);
     // id-i goes to partition i % 3 at offset floor(i / 3): each id's position is known.
-    await client.producer.send({
+    await suite.client.producer.send({
       topic,
       messages: ids.map((id, i) => ({ key: id, value: id, partition: i % partitions })),
     });
@@ -85,26 +33,27 @@ describe('crash safety', () => {
 
     // The first worker never finishes `held` (partition 0, offset 1), so partition 0
     // cannot be committed past offset 1 while everything after it keeps finishing.
-    const first = spawnWorker({ ...env, HOLD: held });
-    workers.push(first);
+    const first = suite.spawn('crash-worker.ts', { ...env, HOLD: held });
     await first.ready;
     await waitFor(
       async () =>
-        processedIds(out).length >= 120 &&
-        [...(await client.committed(group, topic)).values()].some((offset) => Number(offset) > 0),
+        linesOf(out).length >= 120 &&
+        [...(await suite.client.committed(group, topic)).values()].some(
+          (offset) => Number(offset) > 0,
+        ),
       {
         timeoutMs: 30_000,
         message: 'the first worker to be mid-stream, with some work committed',
-        describe: () => `${processedIds(out).length} processed; stderr: ${first.stderr.join('')}`,
+        describe: () => `${linesOf(out).length} processed; stderr: ${first.stderr.join('')}`,
       },
     );
     first.child.kill('SIGKILL');
     await first.exited;
-    const beforeKill = processedIds(out);
+    const beforeKill = linesOf(out);
     expect(beforeKill.length).toBeLessThan(ids.length);
     expect(beforeKill).not.toContain(held);
     // Dead members commit nothing: this is where the next worker starts.
-    const committedAtKill = await client.committed(group, topic);
+    const committedAtKill = await suite.client.committed(group, topic);
     const isCommitted = (id: string) => {
       const { partition, offset } = positionOf(id);
       return offset < Number(committedAtKill.get(partition) ?? 0);
@@ -118,19 +67,17 @@ describe('crash safety', () => {
     expect(finishedUncommitted.length).toBeGreaterThan(0);
     expect(finishedCommitted.length).toBeGreaterThan(0);
 
-    const second = spawnWorker(env);
-    workers.push(second);
+    const second = suite.spawn('crash-worker.ts', env);
     await second.ready;
-    await waitFor(() => new Set(processedIds(out)).size >= ids.length, {
+    await waitFor(() => new Set(linesOf(out)).size >= ids.length, {
       timeoutMs: 60_000,
       message: 'every id to be processed',
-      describe: () =>
-        `${new Set(processedIds(out)).size} distinct; stderr: ${second.stderr.join('')}`,
+      describe: () => `${new Set(linesOf(out)).size} distinct; stderr: ${second.stderr.join('')}`,
     });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const processed = processedIds(out);
+    const processed = linesOf(out);
     const counts = new Map<string, number>();
     for (const id of processed) counts.set(id, (counts.get(id) ?? 0) + 1);
     // Nothing lost, nothing invented.
@@ -144,7 +91,7 @@ describe('crash safety', () => {
       `crash test: ${beforeKill.length} processed before SIGKILL (${finishedUncommitted.length} uncommitted), ${processed.length} runs in all`,
     );
     // The group committed everything once the second worker stopped.
-    const committed = await client.committed(group, topic);
+    const committed = await suite.client.committed(group, topic);
     const total = [...committed.values()].reduce((sum, offset) => sum + Number(offset), 0);
     expect(total).toBe(ids.length);
   });

@@ -2,11 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFreshBuild } from '../../../../tooling/vitest/require-build.js';
-import { type ChildWorker, linesOf, spawnChildWorker } from './helpers/child-worker.js';
-import { brokers, requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { linesOf, workerProcessSuite } from './helpers/child-worker.js';
+import { brokers } from './helpers/kafka-env.js';
 
 const partitions = 3;
 const keys = 60;
@@ -24,19 +22,7 @@ interface Outcome {
 }
 
 describe('idempotency() with a SQLite store shared by worker processes, across a SIGKILL', () => {
-  let client: KafkaTestClient;
-  const workers: ChildWorker[] = [];
-
-  beforeAll(async () => {
-    await requireKafka();
-    requireFreshBuild(['packages/core', 'packages/kafka']);
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
-    await client?.close();
-  });
+  const suite = workerProcessSuite();
 
   /** Kills a worker mid-stream with finished, uncommitted work behind, then lets a second finish. */
   async function killAndResume(topic: string, values: readonly string[], db?: string) {
@@ -51,13 +37,12 @@ describe('idempotency() with a SQLite store shared by worker processes, across a
       ...(db ? { IDEMPOTENCY_DB: join(dir, db) } : {}),
     };
     const finished = () => new Set(linesOf(out).filter((l) => l.startsWith('done ')));
-    const first = spawnChildWorker('order-worker.ts', { ...env, HOLD: held });
-    workers.push(first);
+    const first = suite.spawn('order-worker.ts', { ...env, HOLD: held });
     await first.ready;
     await waitFor(
       async () =>
         finished().size >= values.length / 3 &&
-        [...(await client.committed(group, topic)).values()].some((o) => Number(o) > 0),
+        [...(await suite.client.committed(group, topic)).values()].some((o) => Number(o) > 0),
       {
         timeoutMs: 60_000,
         message: 'the first worker mid-stream, with some work committed',
@@ -66,8 +51,7 @@ describe('idempotency() with a SQLite store shared by worker processes, across a
     );
     first.child.kill('SIGKILL');
     await first.exited;
-    const second = spawnChildWorker('order-worker.ts', env);
-    workers.push(second);
+    const second = suite.spawn('order-worker.ts', env);
     await second.ready;
     await waitFor(() => finished().size >= values.length, {
       timeoutMs: 60_000,
@@ -90,13 +74,13 @@ describe('idempotency() with a SQLite store shared by worker processes, across a
 
   it('turns the duplicates a SIGKILL causes into skips', async () => {
     const topic = uniqueName('idem');
-    await client.createTopic(topic, partitions);
+    await suite.client.createTopic(topic, partitions);
     // Key k<i % 60> always on partition (i % 60) % 3, in seq order.
     const values = Array.from(
       { length: count },
       (_, i) => `k${i % keys}:${Math.floor(i / keys)}:${i}`,
     );
-    await client.producer.send({
+    await suite.client.producer.send({
       topic,
       messages: values.map((value, i) => ({
         key: value.split(':')[0]!,

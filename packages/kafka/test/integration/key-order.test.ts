@@ -2,11 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName, waitFor } from '@tasks/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireFreshBuild } from '../../../../tooling/vitest/require-build.js';
-import { type ChildWorker, linesOf, spawnChildWorker } from './helpers/child-worker.js';
-import { brokers, requireKafka } from './helpers/kafka-env.js';
-import { KafkaTestClient } from './helpers/kafka-harness.js';
+import { describe, expect, it } from 'vitest';
+import { linesOf, workerProcessSuite } from './helpers/child-worker.js';
+import { brokers } from './helpers/kafka-env.js';
 
 const partitions = 3;
 const keys = 100;
@@ -59,38 +57,23 @@ function orderViolations(lines: readonly string[]): string[] {
 }
 
 describe('ordering: key on Kafka, across a SIGKILL and rebalances (worker processes)', () => {
-  let client: KafkaTestClient;
-  const workers: ChildWorker[] = [];
-
-  beforeAll(async () => {
-    await requireKafka();
-    requireFreshBuild(['packages/core', 'packages/kafka']);
-    client = new KafkaTestClient();
-    await client.connect();
-  });
-  afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
-    await client?.close();
-  });
+  const suite = workerProcessSuite();
 
   it('never starts a first delivery ahead of an earlier message of its key, and loses nothing', async () => {
     const topic = uniqueName('key-order');
     const group = uniqueName('key-order-g');
     const out = join(mkdtempSync(join(tmpdir(), 'tasks-key-order-')), 'events.txt');
-    await client.createTopic(topic, partitions);
+    await suite.client.createTopic(topic, partitions);
     const values = valuesOf();
     // Keyed: each key's messages land on one partition, in seq order.
-    await client.producer.send({
+    await suite.client.producer.send({
       topic,
       messages: values.map((value) => ({ key: value.split(':')[0]!, value })),
     });
     const env = { KAFKA_BROKERS: brokers.join(','), TOPIC: topic, GROUP: group, OUT: out };
     const done = () => new Set(linesOf(out).filter((l) => l.startsWith('done ')));
-    const spawn = (extra: Record<string, string> = {}) => {
-      const w = spawnChildWorker('order-worker.ts', { ...env, ...extra });
-      workers.push(w);
-      return w;
-    };
+    const spawn = (extra: Record<string, string> = {}) =>
+      suite.spawn('order-worker.ts', { ...env, ...extra });
 
     // 1. A worker killed mid-stream with SIGKILL.
     const first = spawn();

@@ -2,6 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { beforeAll } from 'vitest';
+import { requireFreshBuild } from '../../../../../tooling/vitest/require-build.js';
+import { type KafkaSuite, kafkaSuite } from './kafka-suite.js';
 
 const packageDir = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -40,4 +43,34 @@ export function spawnChildWorker(fixture: string, env: Record<string, string>): 
 export function linesOf(file: string): string[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+export interface WorkerProcessSuite extends KafkaSuite {
+  /** Starts `test/fixtures/<fixture>`; it is killed (SIGKILL) after the test if it still runs. */
+  spawn(fixture: string, env: Record<string, string>): ChildWorker;
+}
+
+/**
+ * `kafkaSuite()` for tests that run workers as processes: those import the
+ * built packages, so a stale `dist` fails the file before the first test.
+ */
+export function workerProcessSuite(): WorkerProcessSuite {
+  const suite = kafkaSuite();
+  beforeAll(() => requireFreshBuild(['packages/core', 'packages/kafka']));
+  return {
+    cleanup: suite.cleanup,
+    get client() {
+      return suite.client;
+    },
+    spawn(fixture, env) {
+      const worker = spawnChildWorker(fixture, env);
+      suite.cleanup.push(async () => {
+        if (worker.child.exitCode === null && worker.child.signalCode === null) {
+          worker.child.kill('SIGKILL');
+          await worker.exited;
+        }
+      });
+      return worker;
+    },
+  };
 }
