@@ -8,44 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uniqueName, waitFor } from '@tasks/testing';
-import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDurableTopic, faultBrokers, newAdmin, report } from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { faultBrokers, report } from './cluster.js';
 import { produceIds } from './produce.js';
-import {
-  duplicates,
-  type FaultWorker,
-  logLines,
-  longestGap,
-  records,
-  requireBuild,
-  spawnWorker,
-} from './workers.js';
+import { duplicates, faultSuite, logLines, longestGap, records } from './workers.js';
 
 const total = 15_000;
 /** kafkaTransportDefaults.sessionTimeoutMs plus a margin for a rejoin on a loaded machine. */
 const stallBoundMs = 10_000 + 10_000;
 
 describe('group churn', () => {
-  let admin: Admin;
-  const topic = uniqueName('faults-churn');
+  const suite = faultSuite('faults-churn');
+  const { topic } = suite;
   const group = uniqueName('faults-churn-group');
-  const workers: FaultWorker[] = [];
-
-  beforeAll(async () => {
-    requireBuild();
-    admin = newAdmin();
-    await admin.connect();
-    await createDurableTopic(admin, topic, 8);
-  });
-  afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin?.disconnect();
-  });
 
   const members = async (): Promise<string[]> => {
-    const { groups } = await admin.describeGroups([group]);
+    const { groups } = await suite.admin.describeGroups([group]);
     return groups[0]!.members.map((m) => m.clientId);
   };
 
@@ -54,7 +32,7 @@ describe('group churn', () => {
     const ids = await produceIds(topic, total);
     let n = 0;
     const start = () => {
-      const w = spawnWorker({
+      return suite.spawn({
         KAFKA_BROKERS: faultBrokers().join(','),
         TOPIC: topic,
         GROUP: group,
@@ -62,8 +40,6 @@ describe('group churn', () => {
         TASK_MAX_MS: '150',
         CLIENT_ID: `churn-${n++}`,
       });
-      workers.push(w);
-      return w;
     };
     const steady = [start(), start()];
     await Promise.all(steady.map((w) => w.ready));

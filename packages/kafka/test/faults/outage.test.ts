@@ -8,47 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uniqueName, waitFor } from '@tasks/testing';
-import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDurableTopic,
-  faultBrokers,
-  killNode,
-  newAdmin,
-  report,
-  startAllNodes,
-} from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { faultBrokers, killNode, report, startAllNodes } from './cluster.js';
 import { produceIds } from './produce.js';
-import {
-  duplicates,
-  type FaultWorker,
-  logLines,
-  records,
-  requireBuild,
-  spawnWorker,
-} from './workers.js';
+import { duplicates, faultSuite, logLines, records } from './workers.js';
 
 const total = 12_000;
 const processors = 16;
 const nodes = [1, 2, 3];
 
 describe('whole cluster down 20 s', () => {
-  let admin: Admin;
-  const topic = uniqueName('faults-outage');
-  const workers: FaultWorker[] = [];
-
-  beforeAll(async () => {
-    requireBuild();
-    admin = newAdmin();
-    await admin.connect();
-    await createDurableTopic(admin, topic, 8);
-  });
-  afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await startAllNodes(nodes);
-    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin?.disconnect();
-  });
+  const suite = faultSuite('faults-outage', { beforeTeardown: () => startAllNodes(nodes) });
+  const { topic } = suite;
 
   it('loses nothing and recovers by itself; duplicates bounded by the uncommitted', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'faults-outage-')), 'ids.txt');
@@ -60,11 +31,11 @@ describe('whole cluster down 20 s', () => {
       OUT: out,
       TASK_MAX_MS: '150',
     };
-    for (let i = 0; i < 2; i++) workers.push(spawnWorker(env));
+    const workers = [suite.spawn(env), suite.spawn(env)];
     await Promise.all(workers.map((w) => w.ready));
     await waitFor(() => records(out).length >= 2_000, { timeoutMs: 120_000 });
     // What is committed just before the outage is never run again; the rest may be.
-    const [offsets] = await admin.fetchOffsets({ groupId: env.GROUP, topics: [topic] });
+    const [offsets] = await suite.admin.fetchOffsets({ groupId: env.GROUP, topics: [topic] });
     const committedBefore = (offsets?.partitions ?? []).reduce(
       (sum, p) => sum + Math.max(0, Number(p.offset)),
       0,
@@ -77,7 +48,7 @@ describe('whole cluster down 20 s', () => {
     const uncommittedAtOutage = finishedAtReady - committedBefore;
     // Done when the group has committed every message: only then are the re-runs all in.
     const committed = async () => {
-      const [now] = await admin.fetchOffsets({ groupId: env.GROUP, topics: [topic] });
+      const [now] = await suite.admin.fetchOffsets({ groupId: env.GROUP, topics: [topic] });
       return (now?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
     };
     await waitFor(async () => (await committed()) >= total, {

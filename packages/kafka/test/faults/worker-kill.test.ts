@@ -5,11 +5,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName, waitFor } from '@tasks/testing';
-import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDurableTopic, faultBrokers, newAdmin, report } from './cluster.js';
+import { describe, expect, it } from 'vitest';
+import { faultBrokers, report } from './cluster.js';
 import { produceIds } from './produce.js';
-import { duplicates, type FaultWorker, records, requireBuild, spawnWorker } from './workers.js';
+import { duplicates, faultSuite, records } from './workers.js';
 
 const total = 15_000;
 const processors = 16;
@@ -19,21 +18,8 @@ const duplicateBoundPerKill = processors + 250;
 const recoveryBoundMs = 10_000 + 15_000;
 
 describe('worker SIGKILL x3 mid-stream', () => {
-  let admin: Admin;
-  const topic = uniqueName('faults-kill');
-  const workers: FaultWorker[] = [];
-
-  beforeAll(async () => {
-    requireBuild();
-    admin = newAdmin();
-    await admin.connect();
-    await createDurableTopic(admin, topic, 8);
-  });
-  afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
-    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin?.disconnect();
-  });
+  const suite = faultSuite('faults-kill');
+  const { topic } = suite;
 
   it('loses nothing; bounded duplicates; partitions move within the session timeout', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'faults-kill-')), 'ids.txt');
@@ -46,9 +32,7 @@ describe('worker SIGKILL x3 mid-stream', () => {
       TASK_MAX_MS: '150',
     };
     const start = () => {
-      const w = spawnWorker(env);
-      workers.push(w);
-      return w;
+      return suite.spawn(env);
     };
     let victim = start();
     const survivor = start();

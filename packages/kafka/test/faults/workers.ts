@@ -1,33 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { uniqueName } from '@tasks/testing';
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
+import { requireFreshBuild } from '../../../../tooling/vitest/require-build.js';
+import { createDurableTopic, newAdmin } from './cluster.js';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 const fixture = join(packageDir, 'test/faults/fault-worker.ts');
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile())
-      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
-/** The worker imports the built packages: fail clearly when they are missing or stale. */
-export function requireBuild(): void {
-  const core = join(packageDir, '../core');
-  for (const dir of [packageDir, core]) {
-    const dist = join(dir, 'dist/index.js');
-    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` first`);
-    if (statSync(dist).mtimeMs < newestMtime(join(dir, 'src'))) {
-      throw new Error(
-        `${dir}/dist is older than src: run \`pnpm build\` first (\`pnpm test\` does)`,
-      );
-    }
-  }
-}
 
 export interface FaultWorker {
   readonly child: ChildProcess;
@@ -106,4 +88,51 @@ export function logLines(worker: FaultWorker): Array<{ time: string; level: stri
         return [];
       }
     });
+}
+
+export interface FaultSuite {
+  /** An admin client on the fault cluster, connected before the first test. */
+  readonly admin: Admin;
+  /** A topic made for the file (8 partitions, replication 3, min ISR 2), deleted after it. */
+  readonly topic: string;
+  /** Starts a fault worker (it imports the built packages); each one is SIGKILLed after the file. */
+  spawn(env: Record<string, string>): FaultWorker;
+}
+
+/**
+ * The hooks each fault scenario needs. `beforeTeardown` runs after the
+ * workers are killed and before the topic is deleted (the outage restarts
+ * the cluster there).
+ */
+export function faultSuite(
+  name: string,
+  options: { beforeTeardown?: () => Promise<void> } = {},
+): FaultSuite {
+  const topic = uniqueName(name);
+  const workers: FaultWorker[] = [];
+  let admin: Admin | undefined;
+  beforeAll(async () => {
+    requireFreshBuild(['packages/core', 'packages/kafka']);
+    admin = newAdmin();
+    await admin.connect();
+    await createDurableTopic(admin, topic, 8);
+  });
+  afterAll(async () => {
+    for (const w of workers) w.child.kill('SIGKILL');
+    await options.beforeTeardown?.();
+    await admin?.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin?.disconnect();
+  });
+  return {
+    topic,
+    get admin() {
+      if (!admin) throw new Error('faultSuite(): the admin exists only inside tests');
+      return admin;
+    },
+    spawn(env) {
+      const worker = spawnWorker(env);
+      workers.push(worker);
+      return worker;
+    },
+  };
 }
