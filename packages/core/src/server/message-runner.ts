@@ -9,8 +9,9 @@ import {
 } from '../errors/index.js';
 import type { Logger } from '../logger/logger.js';
 import type { ITask, TraceCarrier } from '../task/types.js';
+import { type Settle, type SettleHandler, settleForm } from '../transport/settle.js';
 import type { InboundMessage, MessageHandler } from '../transport/types.js';
-import { isThenable } from './abort-race.js';
+import { isThenable, type RaceWatcher } from './abort-race.js';
 import { AttemptTimer } from './attempt-timer.js';
 import { type DecodedPayload, decodePayload, traceCarrierOf } from './decode.js';
 import { compose, type TaskMiddleware } from './middleware.js';
@@ -105,45 +106,101 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
     }
   }
 
-  return async (message) => {
-    if (deps.isDraining() || signal.aborted) throw new ShutdownError();
-    deps.track(1);
-    try {
-      const payload = decodePayload(message, unwrapEnvelope);
-      const trace = traceCarrierOf(message, payload, unwrapEnvelope);
-      const started = deps.listening() ? performance.now() : undefined;
-      // Fires on revocation of the partition and on shutdown.
-      const lane = partitions.get(message.partition);
-      let failure: { thrown: unknown } | undefined;
-      try {
-        if (timeoutMs === 0) {
-          const ctx = new AttemptContext(
-            message,
-            payload,
-            trace,
-            taskKey,
-            group,
-            1,
-            lane.signal,
-            logger,
-          );
-          const result = attempt(ctx, payload);
-          if (isThenable(result)) await lane.race.race(result);
-        } else {
-          await timedAttempt(message, payload, trace, 1, lane);
-        }
-      } catch (thrown) {
-        failure = { thrown };
-      }
-      if (!failure) {
-        report(message, 'succeeded', 1, started);
-        return;
-      }
-      await retryFrom(message, payload, trace, started, failure.thrown, lane);
-    } finally {
+  /**
+   * A first attempt whose task returned a promise: told (by the partition's
+   * race) how it ended, then hands the run back to the transport.
+   */
+  class PendingAttempt<T> implements RaceWatcher {
+    constructor(
+      readonly message: InboundMessage,
+      readonly payload: DecodedPayload,
+      readonly trace: TraceCarrier,
+      readonly started: number | undefined,
+      readonly lane: PartitionSignal,
+      readonly settle: Settle<T>,
+      readonly token: T,
+    ) {}
+
+    resolved(): void {
+      report(this.message, 'succeeded', 1, this.started);
       deps.track(-1);
+      this.settle(this.token, true);
     }
+
+    rejected(thrown: unknown): void {
+      retryFrom(this.message, this.payload, this.trace, this.started, thrown, this.lane).then(
+        () => {
+          deps.track(-1);
+          this.settle(this.token, true);
+        },
+        (error: unknown) => {
+          deps.track(-1);
+          this.settle(this.token, false, error);
+        },
+      );
+    }
+  }
+
+  /**
+   * The run of one message, in callback form: a task that returns a plain
+   * value settles before this returns, with no promise made; one that
+   * returns a promise is watched by its partition's race (no promise of ours).
+   */
+  const run: SettleHandler = (message, settle, token) => {
+    if (deps.isDraining() || signal.aborted) {
+      settle(token, false, new ShutdownError());
+      return;
+    }
+    deps.track(1);
+    const payload = decodePayload(message, unwrapEnvelope);
+    const trace = traceCarrierOf(message, payload, unwrapEnvelope);
+    const started = deps.listening() ? performance.now() : undefined;
+    // Fires on revocation of the partition and on shutdown.
+    const lane = partitions.get(message.partition);
+    if (timeoutMs !== 0) {
+      const pending = new PendingAttempt(message, payload, trace, started, lane, settle, token);
+      timedAttempt(message, payload, trace, 1, lane).then(
+        () => pending.resolved(),
+        (thrown: unknown) => pending.rejected(thrown),
+      );
+      return;
+    }
+    let result: unknown;
+    try {
+      result = attempt(
+        new AttemptContext(message, payload, trace, taskKey, group, 1, lane.signal, logger),
+        payload,
+      );
+    } catch (thrown) {
+      new PendingAttempt(message, payload, trace, started, lane, settle, token).rejected(thrown);
+      return;
+    }
+    if (isThenable(result)) {
+      lane.race.watch(
+        result,
+        new PendingAttempt(message, payload, trace, started, lane, settle, token),
+      );
+      return;
+    }
+    report(message, 'succeeded', 1, started);
+    deps.track(-1);
+    settle(token, true);
   };
+
+  const settlePromise: Settle<PromiseWithResolvers<void>> = (done, finished, error) => {
+    if (finished) done.resolve();
+    else done.reject(error);
+  };
+
+  // The promise form every transport may call; core's Dispatcher takes the callback form.
+  return Object.assign(
+    (message: InboundMessage): Promise<void> => {
+      const done = Promise.withResolvers<void>();
+      run(message, settlePromise, done);
+      return done.promise;
+    },
+    { [settleForm]: run },
+  );
 
   function report(
     message: InboundMessage,
