@@ -1,7 +1,8 @@
 // The runtime's own CPU per message without a broker: a TaskServer on a
 // minimal transport that feeds pre-built messages through core's Dispatcher
 // the way the Kafka fetch loop does (tryDispatch, ready() when full).
-//   node packages/kafka/bench/micro.ts [messages] [sync|async]
+//   node packages/kafka/bench/micro.ts [messages] [sync|async] [through]
+// (`through`: one middleware that only calls next(), as tracing at sampler 0 does)
 import {
   type InboundMessage,
   type MessageHandler,
@@ -18,6 +19,7 @@ import { Dispatcher } from '@tasks/core/transport';
 
 const total = Number(process.argv[2] ?? 2_000_000);
 const mode = process.argv[3] ?? 'async';
+const through = process.argv[4] === 'through';
 const batchSize = 500;
 const value = Buffer.alloc(200, 'x');
 const headers = Object.freeze({});
@@ -85,7 +87,11 @@ const server = newTaskServer(
       })),
     ),
   ),
-  { transport, logger: silentLogger },
+  {
+    transport,
+    logger: silentLogger,
+    middleware: through ? [(_ctx, next) => next()] : [],
+  },
 );
 await server.start();
 await transport.feed(200_000); // warm-up
