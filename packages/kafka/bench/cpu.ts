@@ -1,7 +1,7 @@
 // CPU time per consumed message, one contender per process (a profiling aid:
 // `node --cpu-prof packages/kafka/bench/cpu.ts tuned <topic>`).
 //   node packages/kafka/bench/cpu.ts produce [count]        prints a topic name
-//   node packages/kafka/bench/cpu.ts batch|tuned|defaults <topic> [count]
+//   node packages/kafka/bench/cpu.ts batch|tuned|tuned-async|defaults <topic> [count]
 import { rawEachBatch } from './baselines/kafkajs.ts';
 import { kafkaClient, produceBacklog, uniqueName } from './lib/kafka.ts';
 import { tasksOnKafka, tunedSettings } from './lib/task-server.ts';
@@ -21,7 +21,14 @@ if (what === 'produce') {
   const rate =
     what === 'batch'
       ? await rawEachBatch({ kafka, topic, messages, ioMs: 0, maxWaitMs: 100 })
-      : await tasksOnKafka({ brokers, topic, messages, ioMs: 0, settings });
+      : await tasksOnKafka({
+          brokers,
+          topic,
+          messages,
+          ioMs: 0,
+          settings,
+          async: what === 'tuned-async',
+        });
   process.stdout.write(
     `${what}: ${(1e6 / rate.perCpuSecond).toFixed(2)} us cpu/msg, ${Math.round(rate.perSecond)} msg/s\n`,
   );

@@ -47,6 +47,14 @@ export interface MessageRunnerDeps {
   readonly logger: Logger;
 }
 
+/**
+ * What `next()` gives middleware when the task returned a plain value: one
+ * shared, fulfilled promise. A chain that hands it straight back (tracing
+ * at sampler 0 does) finished before it returned, so the run settles at
+ * once, as it does without middleware.
+ */
+const finishedAtOnce: Promise<void> = Promise.resolve();
+
 function isNonRetriable(error: Error): boolean {
   return isTasksError(error) && error.code === ErrorCodes.NonRetriable;
 }
@@ -70,7 +78,7 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
       : compose(deps.middleware, (ctx) => {
           const { key, value } = (ctx as RunContext)[payloadOf];
           const result = task.run(ctx, key, value);
-          return isThenable(result) ? Promise.resolve(result) : Promise.resolve();
+          return isThenable(result) ? Promise.resolve(result) : finishedAtOnce;
         });
   const partitions = deps.partitions ?? new PartitionSignals(conf.topic, signal);
   const timeoutMs = deps.timeoutMs ?? 0;
@@ -175,7 +183,8 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
       new PendingAttempt(message, payload, trace, started, lane, settle, token).rejected(thrown);
       return;
     }
-    if (isThenable(result)) {
+    // The task returned a plain value and every middleware handed next()'s promise straight back.
+    if (isThenable(result) && result !== finishedAtOnce) {
       lane.race.watch(
         result,
         new PendingAttempt(message, payload, trace, started, lane, settle, token),

@@ -31,6 +31,45 @@ describe("the server's handler in callback form", () => {
     expect(h.server.stats).toMatchObject({ succeeded: 3, inFlight: 0 });
   });
 
+  it('finishes at once through middleware that hands next() straight back', async () => {
+    const seen: string[] = [];
+    const h = serverHarness({
+      run: (_ctx, key) => {
+        seen.push(key);
+      },
+      server: { middleware: [(_ctx, next) => next(), (_ctx, next) => next()] },
+    });
+    await h.server.start();
+    const dispatcher = new Dispatcher({ processors: 1, handler: handlerOf(h) });
+    const state = dispatcher.partition(h.topic, 0);
+    expect(dispatcher.tryDispatch(state, inbound(h.topic, 0, { keyText: 'a' }))).toBe(true);
+    expect(dispatcher.inFlight).toBe(0);
+    expect(state.committable).toBe(1);
+    expect(seen).toEqual(['a']);
+  });
+
+  it('waits for middleware that does its own work after next()', async () => {
+    const gate = deferred();
+    const h = serverHarness({
+      server: {
+        middleware: [
+          async (_ctx, next) => {
+            await next();
+            await gate.promise;
+          },
+        ],
+      },
+    });
+    await h.server.start();
+    const dispatcher = new Dispatcher({ processors: 1, handler: handlerOf(h) });
+    const state = dispatcher.partition(h.topic, 0);
+    expect(dispatcher.tryDispatch(state, inbound(h.topic, 0))).toBe(true);
+    expect(dispatcher.inFlight).toBe(1);
+    gate.resolve();
+    await waitFor(() => dispatcher.inFlight === 0, 'the middleware to finish');
+    expect(state.committable).toBe(1);
+  });
+
   it('settles a run the task awaits once its promise settles, a failed one through the error path', async () => {
     const gate = deferred();
     const h = serverHarness({
