@@ -1,9 +1,10 @@
 // CPU time per consumed message, one contender per process (a profiling aid:
 // `node --cpu-prof packages/kafka/bench/cpu.ts tuned <topic>`).
 //   node packages/kafka/bench/cpu.ts produce [count]        prints a topic name
-//   node packages/kafka/bench/cpu.ts batch|tuned|tuned-async|defaults <topic> [count]
+//   node packages/kafka/bench/cpu.ts batch|tuned|tuned-async|defaults|members<N> <topic> [count]
 import { rawEachBatch } from './baselines/kafkajs.ts';
 import { kafkaClient, produceBacklog, uniqueName } from './lib/kafka.ts';
+import { tasksInMembers } from './lib/members.ts';
 import { tasksOnKafka, tunedSettings } from './lib/task-server.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -17,9 +18,12 @@ if (what === 'produce') {
   const topic = topicArg!;
   const messages = Number(countArg ?? 200_000);
   const settings =
-    what === 'defaults' ? { processors: 8, consumers: 8, maxWaitMs: 1000 } : tunedSettings;
-  const rate =
-    what === 'batch'
+    what === 'defaults' || what.startsWith('members')
+      ? { processors: 8, consumers: 8, maxWaitMs: 1000 }
+      : tunedSettings;
+  const rate = what.startsWith('members')
+    ? await tasksInMembers({ brokers, topic, messages, members: Number(what.slice(7)), settings })
+    : what === 'batch'
       ? await rawEachBatch({ kafka, topic, messages, ioMs: 0, maxWaitMs: 100 })
       : await tasksOnKafka({
           brokers,

@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { kqConfDefaults } from '@tasks/core';
 import { goKq } from '../baselines/go-kq.ts';
 import { rawEachBatch, rawEachMessage } from '../baselines/kafkajs.ts';
 import { kafkaClient, partitions, produceBacklog, recordBytes, uniqueName } from '../lib/kafka.ts';
+import { tasksInMembers } from '../lib/members.ts';
 import { fromRounds, fromSpread, type ScenarioResult, target } from '../lib/result.ts';
 import { alternate, type Contender } from '../lib/rounds.ts';
 import { round } from '../lib/stats.ts';
@@ -62,6 +64,21 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
         tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: workerDefaults }),
     },
   ];
+  // What both cores give: the worker's defaults in one process per core, one group.
+  const members = availableParallelism();
+  if (members >= 2) {
+    contenders.push({
+      name: 'tasksMembers',
+      run: () =>
+        tasksInMembers({
+          brokers: ctx.brokers,
+          topic,
+          messages,
+          members,
+          settings: workerDefaults,
+        }),
+    });
+  }
   const goBinary = ctx.goBinary;
   if (goBinary) {
     contenders.push({
@@ -87,6 +104,25 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       0.8,
     ),
   ];
+  const membersFigures =
+    members >= 2
+      ? [
+          ...fromRounds(
+            `@tasks, worker's defaults, ${members} processes in one group (one per core)`,
+            r,
+            'tasksMembers',
+          ),
+          ...(goBinary
+            ? [
+                {
+                  label: `@tasks in ${members} processes / Go kq consumer by the wall clock (median of per-round ratios)`,
+                  value: round(r.ratio('tasksMembers', 'goKq', 'wall'), 2),
+                  unit: 'x',
+                },
+              ]
+            : []),
+        ]
+      : [];
   if (goBinary) {
     targets.push(
       target(
@@ -107,6 +143,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       partitions,
       tuned: tunedSettings,
       workerDefaults,
+      processesInOneGroup: members >= 2 ? members : 'skipped: one core',
       rawMaxWaitMs: tunedSettings.maxWaitMs,
       goKq: goBinary
         ? {
@@ -131,6 +168,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
         unit: 'x',
       },
       ...fromRounds("@tasks, worker's defaults (processors 8, consumers 8)", r, 'tasksDefaults'),
+      ...membersFigures,
       {
         label: '@tasks tuned / eachBatch by the wall clock (median of per-round ratios)',
         value: round(r.ratio('tasksTuned', 'eachBatch', 'wall'), 2),
