@@ -41,7 +41,7 @@ const started: Promise<boolean> = Promise.resolve(true);
 
 /** One run in flight: what its end must update. */
 class Run {
-  /** Told its end (a settle form calls once; this guards the dispatcher's own fallback). */
+  /** Told its end, maybe still queued (a settle form calls once; this guards the fallback in `#launch`). */
   settled = false;
   /** How it ended, while it waits in the settle queue. */
   finished = false;
@@ -267,6 +267,7 @@ export class Dispatcher {
    */
   readonly #onSettle = (run: Run, finished: boolean): void => {
     if (run.settled) return;
+    run.settled = true;
     if (this.#settling) {
       run.finished = finished;
       this.#settleQueue.push(run);
@@ -284,7 +285,6 @@ export class Dispatcher {
   };
 
   #settle(run: Run, finished: boolean): void {
-    run.settled = true;
     const { state, generation, seq, lanes, key } = run;
     // A run of an earlier generation (revoked meanwhile) never touches the new owner's ledger.
     if (state.generation === generation) {

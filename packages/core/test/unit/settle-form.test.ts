@@ -1,5 +1,5 @@
-import type { MessageHandler } from '@tasks/core';
-import { Dispatcher, settleForm } from '@tasks/core/transport';
+import type { InboundMessage, MessageHandler } from '@tasks/core';
+import { Dispatcher, type Settle, settleForm } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 import { deferred, inbound, serverHarness, waitFor } from './support.js';
 
@@ -110,5 +110,30 @@ describe("the server's handler in callback form", () => {
     gate.resolve();
     await waitFor(() => state.committable === parked + 1, 'every parked run to finish');
     expect(h.server.stats).toMatchObject({ succeeded: parked + 1, inFlight: 0 });
+  });
+
+  it('counts a run once when a callback form settles it twice, or throws after settling', () => {
+    const forms = [
+      <T>(_m: InboundMessage, settle: Settle<T>, token: T) => {
+        settle(token, true);
+        settle(token, false);
+      },
+      <T>(_m: InboundMessage, settle: Settle<T>, token: T) => {
+        settle(token, true);
+        throw new Error('after settling');
+      },
+    ];
+    for (const form of forms) {
+      const handler = Object.assign(() => Promise.resolve(), { [settleForm]: form });
+      const dispatcher = new Dispatcher({ processors: 1, handler });
+      const state = dispatcher.partition('t', 0);
+      expect(dispatcher.tryDispatch(state, inbound('t', 0))).toBe(true);
+      expect(dispatcher.inFlight).toBe(0);
+      expect(state.running).toBe(0);
+      expect(state.committable).toBe(1);
+      // The one processor is free again: the next message starts.
+      expect(dispatcher.tryDispatch(state, inbound('t', 1))).toBe(true);
+      expect(dispatcher.inFlight).toBe(0);
+    }
   });
 });
