@@ -14,7 +14,7 @@ import type { InboundMessage, MessageHandler } from '../transport/types.js';
 import { isThenable, type RaceWatcher } from './abort-race.js';
 import { AttemptTimer } from './attempt-timer.js';
 import { type DecodedPayload, decodePayload, traceCarrierOf } from './decode.js';
-import { compose, type TaskMiddleware } from './middleware.js';
+import { allPassThrough, compose, type TaskMiddleware } from './middleware.js';
 import { type PartitionSignal, PartitionSignals } from './partition-signals.js';
 import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
 import { AttemptContext, payloadOf, type RunContext } from './run-context.js';
@@ -83,9 +83,12 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
   const partitions = deps.partitions ?? new PartitionSignals(conf.topic, signal);
   const timeoutMs = deps.timeoutMs ?? 0;
 
+  const { middleware } = deps;
   /** One attempt: what the task (or the middleware around it) returned. */
   const attempt = (ctx: AttemptContext, payload: DecodedPayload): unknown =>
-    composed ? composed(ctx) : task.run(ctx, payload.key, payload.value);
+    composed && !allPassThrough(middleware, ctx)
+      ? composed(ctx)
+      : task.run(ctx, payload.key, payload.value);
 
   /** One attempt under a timeout: its own signal, and a race that ends at the timeout. */
   async function timedAttempt(
