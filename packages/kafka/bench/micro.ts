@@ -1,8 +1,8 @@
 // The runtime's own CPU per message without a broker: a TaskServer on a
 // minimal transport that feeds pre-built messages through core's Dispatcher
 // the way the Kafka fetch loop does (tryDispatch, ready() when full).
-//   node packages/kafka/bench/micro.ts [messages] [sync|async] [through]
-// (`through`: one middleware that only calls next(), as tracing at sampler 0 does)
+//   node packages/kafka/bench/micro.ts [messages] [sync|async] [through|otel0]
+// (`through`: one middleware that only calls next(); `otel0`: @tasks/otel at sampler 0)
 import {
   type InboundMessage,
   type MessageHandler,
@@ -16,10 +16,12 @@ import {
   withTaskRoute,
 } from '@tasks/core';
 import { Dispatcher } from '@tasks/core/transport';
+import { tracingPlugin } from './lib/otel.ts';
 
 const total = Number(process.argv[2] ?? 2_000_000);
 const mode = process.argv[3] ?? 'async';
 const through = process.argv[4] === 'through';
+const otel0 = process.argv[4] === 'otel0';
 const batchSize = 500;
 const value = Buffer.alloc(200, 'x');
 const headers = Object.freeze({});
@@ -91,6 +93,7 @@ const server = newTaskServer(
     transport,
     logger: silentLogger,
     middleware: through ? [(_ctx, next) => next()] : [],
+    plugins: otel0 ? [await tracingPlugin(0)] : [],
   },
 );
 await server.start();

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { kqConfDefaults } from '@tasks/core';
 import { goKq } from '../baselines/go-kq.ts';
-import { rawEachBatch, rawEachMessage } from '../baselines/kafkajs.ts';
+import { rawEachMessage } from '../baselines/kafkajs.ts';
+import { workerDefaults } from '../cpu.ts';
+import { isolated } from '../lib/isolated.ts';
 import { kafkaClient, partitions, produceBacklog, recordBytes, uniqueName } from '../lib/kafka.ts';
-import { tasksInMembers } from '../lib/members.ts';
 import { fromRounds, fromSpread, type ScenarioResult, target } from '../lib/result.ts';
 import { alternate, type Contender } from '../lib/rounds.ts';
 import { round } from '../lib/stats.ts';
@@ -16,13 +16,6 @@ export interface ConsumeContext {
   readonly goBinary: string | undefined;
   readonly log: (line: string) => void;
 }
-
-/** The worker's default conf: kq's defaults (consumers 8, processors 8, maxWaitMs 1000). */
-const workerDefaults = {
-  processors: kqConfDefaults.processors,
-  consumers: kqConfDefaults.consumers,
-  maxWaitMs: kqConfDefaults.maxWaitMs,
-} as const;
 
 /**
  * No-op tasks: the runtime's own cost per message. The task returns nothing
@@ -37,47 +30,19 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
   const topic = uniqueName('bench-noop');
   ctx.log(`noop: producing ${messages} records to ${topic}`);
   await produceBacklog(kafka, topic, messages);
-  const raw = { kafka, topic, messages, ioMs: 0, maxWaitMs: tunedSettings.maxWaitMs };
+  // Each round of each contender in a process of its own (`bench/cpu.ts`).
+  const own = (what: string) => () => isolated(what, ctx.brokers, topic, messages);
   const contenders: Contender[] = [
-    { name: 'eachBatch', run: () => rawEachBatch(raw) },
-    { name: 'eachMessage', run: () => rawEachMessage(raw) },
-    {
-      name: 'tasksTuned',
-      run: () =>
-        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: tunedSettings }),
-    },
-    {
-      name: 'tasksTunedAsync',
-      run: () =>
-        tasksOnKafka({
-          brokers: ctx.brokers,
-          topic,
-          messages,
-          ioMs: 0,
-          async: true,
-          settings: tunedSettings,
-        }),
-    },
-    {
-      name: 'tasksDefaults',
-      run: () =>
-        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: workerDefaults }),
-    },
+    { name: 'eachBatch', run: own('batch') },
+    { name: 'eachMessage', run: own('each-message') },
+    { name: 'tasksTuned', run: own('tuned') },
+    { name: 'tasksTunedAsync', run: own('tuned-async') },
+    { name: 'tasksDefaults', run: own('defaults') },
   ];
   // What both cores give: the worker's defaults in one process per core, one group.
   const members = availableParallelism();
   if (members >= 2) {
-    contenders.push({
-      name: 'tasksMembers',
-      run: () =>
-        tasksInMembers({
-          brokers: ctx.brokers,
-          topic,
-          messages,
-          members,
-          settings: workerDefaults,
-        }),
-    });
+    contenders.push({ name: 'tasksMembers', run: own(`members${members}`) });
   }
   const goBinary = ctx.goBinary;
   if (goBinary) {

@@ -1,22 +1,10 @@
-import type { TaskServerPlugin } from '@tasks/core';
+import { isolated } from '../lib/isolated.ts';
 import { kafkaClient, produceBacklog, uniqueName } from '../lib/kafka.ts';
 import { fromRounds, type ScenarioResult, target } from '../lib/result.ts';
 import { alternate } from '../lib/rounds.ts';
 import { round } from '../lib/stats.ts';
-import { tasksOnKafka, tunedSettings } from '../lib/task-server.ts';
+import { tunedSettings } from '../lib/task-server.ts';
 import type { ConsumeContext } from './consume.ts';
-
-interface OtelModule {
-  setupTracing(config: Record<string, unknown>): Promise<TaskServerPlugin>;
-}
-
-/**
- * @tasks/otel depends on @tasks/kafka (its tests push through it), so this
- * package cannot depend on it back: the bench loads its build by path.
- */
-async function loadOtel(): Promise<OtelModule> {
-  return (await import(new URL('../../../otel/dist/index.js', import.meta.url).href)) as OtelModule;
-}
 
 /** Rounds of the sampler 0 / off pair (each round is two short runs). */
 const pairRounds = 9;
@@ -27,32 +15,12 @@ const pairRounds = 9;
  * the `file` batcher) and at sampler 0 (no run sampled).
  */
 export async function tracing(ctx: ConsumeContext, messages: number): Promise<ScenarioResult> {
-  const otel = await loadOtel();
   const kafka = kafkaClient(ctx.brokers);
   const topic = uniqueName('bench-tracing');
   ctx.log(`tracing: producing ${messages} records to ${topic}`);
   await produceBacklog(kafka, topic, messages);
-  const traced = async (sampler: number | undefined) => {
-    const plugins =
-      sampler === undefined
-        ? []
-        : [
-            await otel.setupTracing({
-              name: 'bench',
-              batcher: 'file',
-              endpoint: '/dev/null',
-              sampler,
-            }),
-          ];
-    return tasksOnKafka({
-      brokers: ctx.brokers,
-      topic,
-      messages,
-      ioMs: 0,
-      settings: tunedSettings,
-      plugins,
-    });
-  };
+  // Each round in a process of its own (`bench/cpu.ts`): `tuned` is tracing off.
+  const own = (what: string) => () => isolated(what, ctx.brokers, topic, messages);
   // Sampler 0 against off as a pair of their own, more rounds than the rest: run
   // among sampler 1's rounds, one of them always came right after sampler 1 and
   // paid for its spans (a quick run once read 0.77x where the full run read 0.96x).
@@ -60,15 +28,15 @@ export async function tracing(ctx: ConsumeContext, messages: number): Promise<Sc
     'tracing',
     Math.max(ctx.rounds, pairRounds),
     [
-      { name: 'off', run: () => traced(undefined) },
-      { name: 'sampler0', run: () => traced(0) },
+      { name: 'off', run: own('tuned') },
+      { name: 'sampler0', run: own('sampler0') },
     ],
     ctx.log,
   );
   const s1 = await alternate(
     'tracing sampler 1',
     ctx.rounds,
-    [{ name: 'sampler1', run: () => traced(1) }],
+    [{ name: 'sampler1', run: own('sampler1') }],
     ctx.log,
   );
   return {
