@@ -33,7 +33,7 @@ const sizes = quick
   ? {
       noop: 60_000,
       io: 1_500,
-      tracing: 40_000,
+      tracing: 80_000,
       push: 20_000,
       singles: 50,
       fake: 60_000,

@@ -109,9 +109,12 @@ export function traceCarrierOf(
     if (payload.envelopeCarrier?.traceparent) {
       return { source: 'envelope', fields: payload.envelopeCarrier };
     }
-    const keyCarrier = /traceparent/i.test(payload.key)
-      ? carrierFields(parseJsonObject(payload.key))
-      : undefined;
+    // Only a JSON object can carry one: the first character rules out most keys before any scan.
+    const key = payload.key;
+    const keyCarrier =
+      key.charCodeAt(0) === 123 /* { */ && /traceparent/i.test(key)
+        ? carrierFields(parseJsonObject(key))
+        : undefined;
     if (keyCarrier?.traceparent) return { source: 'key', fields: keyCarrier };
   }
   // Most messages carry no trace context: answer those without allocating.

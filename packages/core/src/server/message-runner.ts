@@ -11,11 +11,12 @@ import {
 } from '../errors/index.js';
 import type { Logger } from '../logger/logger.js';
 import type { ITask, TraceCarrier } from '../task/types.js';
+import { type Settle, type SettleHandler, settleForm } from '../transport/settle.js';
 import type { InboundMessage, MessageHandler } from '../transport/types.js';
-import { isThenable } from './abort-race.js';
+import { isThenable, type RaceWatcher } from './abort-race.js';
 import { AttemptTimer } from './attempt-timer.js';
 import { type DecodedPayload, decodePayload, traceCarrierOf } from './decode.js';
-import { compose, type TaskMiddleware } from './middleware.js';
+import { allPassThrough, compose, type TaskMiddleware } from './middleware.js';
 import { type PartitionSignal, PartitionSignals } from './partition-signals.js';
 import { backoffDelay, type ResolvedRetryOptions, sleep } from './retry.js';
 import { AttemptContext, payloadOf, type RunContext } from './run-context.js';
@@ -53,6 +54,14 @@ export interface MessageRunnerDeps {
   readonly logger: Logger;
 }
 
+/**
+ * What `next()` gives middleware when the task returned a plain value: one
+ * shared, fulfilled promise. A chain that hands it straight back (tracing
+ * at sampler 0 does) finished before it returned, so the run settles at
+ * once, as it does without middleware.
+ */
+const finishedAtOnce: Promise<void> = Promise.resolve();
+
 function isNonRetriable(error: Error): boolean {
   return isTasksError(error) && error.code === ErrorCodes.NonRetriable;
 }
@@ -76,14 +85,17 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
       : compose(deps.middleware, (ctx) => {
           const { key, value } = (ctx as RunContext)[payloadOf];
           const result = task.run(ctx, key, value);
-          return isThenable(result) ? Promise.resolve(result) : Promise.resolve();
+          return isThenable(result) ? Promise.resolve(result) : finishedAtOnce;
         });
   const partitions = deps.partitions ?? new PartitionSignals(conf.topic, signal);
   const timeoutMs = deps.timeoutMs ?? 0;
 
+  const { middleware } = deps;
   /** One attempt: what the task (or the middleware around it) returned. */
   const attempt = (ctx: AttemptContext, payload: DecodedPayload): unknown =>
-    composed ? composed(ctx) : task.run(ctx, payload.key, payload.value);
+    composed && !allPassThrough(middleware, ctx)
+      ? composed(ctx)
+      : task.run(ctx, payload.key, payload.value);
 
   /** One attempt under a timeout: its own signal, and a race that ends at the timeout. */
   async function timedAttempt(
@@ -112,45 +124,110 @@ export function createMessageHandler(deps: MessageRunnerDeps): MessageHandler {
     }
   }
 
-  return async (message) => {
-    if (deps.isDraining() || signal.aborted) throw new ShutdownError();
-    deps.track(1);
-    try {
-      const payload = decodePayload(message, unwrapEnvelope);
-      const trace = traceCarrierOf(message, payload, unwrapEnvelope);
-      const started = deps.listening() ? performance.now() : undefined;
-      // Fires on revocation of the partition and on shutdown.
-      const lane = partitions.get(message.partition);
-      let failure: { thrown: unknown } | undefined;
-      try {
-        if (timeoutMs === 0) {
-          const ctx = new AttemptContext(
-            message,
-            payload,
-            trace,
-            taskKey,
-            group,
-            1,
-            lane.signal,
-            logger,
-          );
-          const result = attempt(ctx, payload);
-          if (isThenable(result)) await lane.race.race(result);
-        } else {
-          await timedAttempt(message, payload, trace, 1, lane);
-        }
-      } catch (thrown) {
-        failure = { thrown };
-      }
-      if (!failure) {
-        report(message, 'succeeded', 1, started);
-        return;
-      }
-      await retryFrom(message, payload, trace, started, failure.thrown, lane, Date.now());
-    } finally {
+  /**
+   * A first attempt whose task returned a promise: told (by the partition's
+   * race) how it ended, then hands the run back to the transport.
+   */
+  class PendingAttempt<T> implements RaceWatcher {
+    constructor(
+      readonly message: InboundMessage,
+      readonly payload: DecodedPayload,
+      readonly trace: TraceCarrier,
+      readonly started: number | undefined,
+      readonly lane: PartitionSignal,
+      readonly settle: Settle<T>,
+      readonly token: T,
+    ) {}
+
+    resolved(): void {
+      report(this.message, 'succeeded', 1, this.started);
       deps.track(-1);
+      this.settle(this.token, true);
     }
+
+    rejected(thrown: unknown): void {
+      retryFrom(
+        this.message,
+        this.payload,
+        this.trace,
+        this.started,
+        thrown,
+        this.lane,
+        Date.now(),
+      ).then(
+        () => {
+          deps.track(-1);
+          this.settle(this.token, true);
+        },
+        (error: unknown) => {
+          deps.track(-1);
+          this.settle(this.token, false, error);
+        },
+      );
+    }
+  }
+
+  /**
+   * The run of one message, in callback form: a task that returns a plain
+   * value settles before this returns, with no promise made; one that
+   * returns a promise is watched by its partition's race (no promise of ours).
+   */
+  const run: SettleHandler = (message, settle, token) => {
+    if (deps.isDraining() || signal.aborted) {
+      settle(token, false, new ShutdownError());
+      return;
+    }
+    deps.track(1);
+    const payload = decodePayload(message, unwrapEnvelope);
+    const trace = traceCarrierOf(message, payload, unwrapEnvelope);
+    const started = deps.listening() ? performance.now() : undefined;
+    // Fires on revocation of the partition and on shutdown.
+    const lane = partitions.get(message.partition);
+    if (timeoutMs !== 0) {
+      const pending = new PendingAttempt(message, payload, trace, started, lane, settle, token);
+      timedAttempt(message, payload, trace, 1, lane).then(
+        () => pending.resolved(),
+        (thrown: unknown) => pending.rejected(thrown),
+      );
+      return;
+    }
+    let result: unknown;
+    try {
+      result = attempt(
+        new AttemptContext(message, payload, trace, taskKey, group, 1, lane.signal, logger),
+        payload,
+      );
+    } catch (thrown) {
+      new PendingAttempt(message, payload, trace, started, lane, settle, token).rejected(thrown);
+      return;
+    }
+    // The task returned a plain value and every middleware handed next()'s promise straight back.
+    if (isThenable(result) && result !== finishedAtOnce) {
+      lane.race.watch(
+        result,
+        new PendingAttempt(message, payload, trace, started, lane, settle, token),
+      );
+      return;
+    }
+    report(message, 'succeeded', 1, started);
+    deps.track(-1);
+    settle(token, true);
   };
+
+  const settlePromise: Settle<PromiseWithResolvers<void>> = (done, finished, error) => {
+    if (finished) done.resolve();
+    else done.reject(error);
+  };
+
+  // The promise form every transport may call; core's Dispatcher takes the callback form.
+  return Object.assign(
+    (message: InboundMessage): Promise<void> => {
+      const done = Promise.withResolvers<void>();
+      run(message, settlePromise, done);
+      return done.promise;
+    },
+    { [settleForm]: run },
+  );
 
   function report(
     message: InboundMessage,

@@ -5,8 +5,24 @@ import type { TaskContext } from '../task/types.js';
  * Wraps a run. Call `next()` to run the task (and the middleware inside this
  * one); what `next()` throws is the task's failure. Tracing, metrics and
  * custom policies plug in here.
+ *
+ * `passesThrough(ctx)`, when given, answers true for a run the middleware
+ * would only hand to `next()`: when every middleware says so, the runner
+ * calls the task directly, with no chain built (tracing at sampler 0 does
+ * this for a message without trace context).
  */
-export type TaskMiddleware = (ctx: TaskContext, next: () => Promise<void>) => Promise<void>;
+export type TaskMiddleware = ((ctx: TaskContext, next: () => Promise<void>) => Promise<void>) & {
+  readonly passesThrough?: (ctx: TaskContext) => boolean;
+};
+
+/** True when every middleware declares it would only pass this run through. */
+export function allPassThrough(middleware: readonly TaskMiddleware[], ctx: TaskContext): boolean {
+  for (let i = 0; i < middleware.length; i++) {
+    const passesThrough = middleware[i]!.passesThrough;
+    if (passesThrough === undefined || !passesThrough(ctx)) return false;
+  }
+  return true;
+}
 
 /** Composes middleware outermost-first around `run`. */
 export function compose(

@@ -2,6 +2,7 @@ import { CommitTracker } from './commit-tracker.js';
 import { KeyLanes, type LaneKey, laneKeyOf, type ParkedRun } from './key-lanes.js';
 import type { Ordering } from './ordering.js';
 import type { PartitionState } from './partition-state.js';
+import { type MaybeSettleForm, type SettleHandler, settleForm } from './settle.js';
 import type { InboundMessage, MessageHandler } from './types.js';
 
 export interface DispatcherOptions {
@@ -38,6 +39,22 @@ interface ReadyWaiter {
 
 const started: Promise<boolean> = Promise.resolve(true);
 
+/** One run in flight: what its end must update. */
+class Run {
+  /** Told its end, maybe still queued (a settle form calls once; this guards the fallback in `#launch`). */
+  settled = false;
+  /** How it ended, while it waits in the settle queue. */
+  finished = false;
+
+  constructor(
+    readonly state: PartitionState,
+    readonly generation: number,
+    readonly seq: number,
+    readonly lanes: KeyLanes | undefined,
+    readonly key: LaneKey,
+  ) {}
+}
+
 /**
  * The run scheduling every transport shares: at most `processors` handlers
  * in flight, backpressure on the fetch loop, and per-partition state
@@ -57,6 +74,11 @@ export class Dispatcher {
   readonly #byKey: boolean;
   readonly #maxParked: number;
   readonly #handler: MessageHandler;
+  /** The handler's callback form, when core made it (`createMessageHandler`). */
+  readonly #settleForm: SettleHandler | undefined;
+  /** Inside `#onSettle`: a run settling now waits in `#settleQueue`. */
+  #settling = false;
+  readonly #settleQueue: Run[] = [];
   /** Under `ordering: 'key'`, each partition's busy keys (the lanes survive a revocation). */
   readonly #lanes = new WeakMap<PartitionState, KeyLanes>();
   /** Messages accepted behind a busy key, not started yet. */
@@ -80,6 +102,7 @@ export class Dispatcher {
     this.#byKey = ordering === 'key';
     this.#maxParked = options.maxParked ?? options.processors * 16;
     this.#handler = options.handler;
+    this.#settleForm = (options.handler as MaybeSettleForm)[settleForm];
   }
 
   /** The partition's state; resolve it once per batch, not per message. */
@@ -211,24 +234,58 @@ export class Dispatcher {
   ): void {
     this.#active += 1;
     state.running += 1;
-    void this.#run(state, generation, seq, message, lanes, key);
+    const run = new Run(state, generation, seq, lanes, key);
+    const settleForm = this.#settleForm;
+    if (settleForm === undefined) {
+      let running: Promise<void>;
+      try {
+        running = this.#handler(message);
+      } catch {
+        running = Promise.reject();
+      }
+      // Adopted, so a handler returning something else (or throwing) still settles.
+      Promise.resolve(running).then(
+        () => this.#onSettle(run, true),
+        // Not finished: the message stays uncommitted (abandoned in #settle).
+        () => this.#onSettle(run, false),
+      );
+      return;
+    }
+    try {
+      settleForm(message, this.#onSettle, run);
+    } catch {
+      // A settle form never throws; if one did, its run did not finish.
+      if (!run.settled) this.#onSettle(run, false);
+    }
   }
 
-  async #run(
-    state: PartitionState,
-    generation: number,
-    seq: number,
-    message: InboundMessage,
-    lanes: KeyLanes | undefined,
-    key: LaneKey,
-  ): Promise<void> {
-    let finished = false;
-    try {
-      await this.#handler(message);
-      finished = true;
-    } catch {
-      // Not finished: the message stays uncommitted (abandoned below).
+  /**
+   * `#settle` for the callback form. A run may settle inside `#launch` (its
+   * task returned a plain value), even from within another run's settling
+   * (a waiter or a parked message it started): those wait in a queue and
+   * run after it, so the stack stays flat and nothing runs half-updated.
+   */
+  readonly #onSettle = (run: Run, finished: boolean): void => {
+    if (run.settled) return;
+    run.settled = true;
+    if (this.#settling) {
+      run.finished = finished;
+      this.#settleQueue.push(run);
+      return;
     }
+    this.#settling = true;
+    try {
+      this.#settle(run, finished);
+      const queue = this.#settleQueue;
+      for (let i = 0; i < queue.length; i++) this.#settle(queue[i]!, queue[i]!.finished);
+      queue.length = 0;
+    } finally {
+      this.#settling = false;
+    }
+  };
+
+  #settle(run: Run, finished: boolean): void {
+    const { state, generation, seq, lanes, key } = run;
     // A run of an earlier generation (revoked meanwhile) never touches the new owner's ledger.
     if (state.generation === generation) {
       if (finished) state.complete(seq);

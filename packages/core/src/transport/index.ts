@@ -5,6 +5,7 @@ export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export { type Ordering, orderings } from './ordering.js';
 export { PartitionState } from './partition-state.js';
 export { composePush, type OutboundMessage, type PushMiddleware } from './push.js';
+export { type Settle, type SettleHandler, settleForm } from './settle.js';
 export type {
   ConsumerStatus,
   InboundMessage,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BenchError } from '../lib/bench-error.ts';
 import { uniqueName } from '../lib/kafka.ts';
+import type { Rate } from '../lib/meter.ts';
 
 const run = promisify(execFile);
 const source = fileURLToPath(new URL('../go/', import.meta.url));
@@ -63,8 +64,8 @@ export interface GoRun {
   readonly maxWaitMs: number;
 }
 
-/** One run of the Go consumer over the topic; resolves with its msg/s. */
-export async function goKq(options: GoRun): Promise<number> {
+/** One run of the Go consumer over the topic; resolves with its msg/s, by the wall clock and per CPU-second of its process. */
+export async function goKq(options: GoRun): Promise<Rate> {
   const { stdout } = await run(
     options.binary,
     [
@@ -80,7 +81,9 @@ export async function goKq(options: GoRun): Promise<number> {
     { timeout: 300_000 },
   );
   const line = stdout.trim().split('\n').at(-1) ?? '';
-  const parsed = JSON.parse(line) as { perSecond?: unknown };
-  if (typeof parsed.perSecond !== 'number') throw new BenchError(`go: unexpected output ${line}`);
-  return parsed.perSecond;
+  const parsed = JSON.parse(line) as { perSecond?: unknown; perCpuSecond?: unknown };
+  if (typeof parsed.perSecond !== 'number' || typeof parsed.perCpuSecond !== 'number') {
+    throw new BenchError(`go: unexpected output ${line}`);
+  }
+  return { perSecond: parsed.perSecond, perCpuSecond: parsed.perCpuSecond };
 }

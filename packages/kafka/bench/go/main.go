@@ -14,8 +14,11 @@
 // go-zero's metrics and the OpenTelemetry propagator extraction kq does per
 // message are left out, which flatters the baseline slightly.
 //
-// It counts messages from the first to the `-count`th and prints one JSON line
-// {"messages":N,"seconds":S,"perSecond":R} on stdout, then closes the reader.
+// It counts messages from the end of a warm-up (the first tenth, as the Node
+// side does) to the `-count`th and prints one JSON line
+// {"messages":N,"seconds":S,"perSecond":R,"cpuSeconds":C,"perCpuSecond":P} on
+// stdout (C: the process's user+system CPU time over the same span, every
+// thread), then closes the reader.
 package main
 
 import (
@@ -27,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -64,6 +68,7 @@ func main() {
 
 	var seen atomic.Int64
 	var first, last atomic.Int64
+	var cpuFirst, cpuLast atomic.Int64
 	done := make(chan struct{})
 	var once sync.Once
 	handle := func(key, value string) error {
@@ -74,11 +79,14 @@ func main() {
 		}
 		now := time.Now().UnixNano()
 		n := seen.Add(1)
-		if n == 1 {
+		// As the Node meter does: the first tenth of the records is warm-up.
+		if n == *count/10+1 {
 			first.Store(now)
+			cpuFirst.Store(cpuNanos())
 		}
 		if n == *count {
 			last.Store(now)
+			cpuLast.Store(cpuNanos())
 			once.Do(func() { close(done) })
 		}
 		return nil
@@ -122,10 +130,15 @@ func main() {
 	select {
 	case <-done:
 		seconds := float64(last.Load()-first.Load()) / 1e9
+		cpuSeconds := float64(cpuLast.Load()-cpuFirst.Load()) / 1e9
+		// Intervals between the first measured record and the last.
+		measured := *count - *count/10 - 1
 		out, _ := json.Marshal(map[string]any{
-			"messages":  *count,
-			"seconds":   seconds,
-			"perSecond": float64(*count) / seconds,
+			"messages":     *count,
+			"seconds":      seconds,
+			"perSecond":    float64(measured) / seconds,
+			"cpuSeconds":   cpuSeconds,
+			"perCpuSecond": float64(measured) / cpuSeconds,
 		})
 		fmt.Println(string(out))
 	case <-time.After(*timeout):
@@ -138,4 +151,13 @@ func main() {
 	workers.Wait()
 	_ = reader.Close()
 	os.Exit(status)
+}
+
+// cpuNanos is the user+system CPU time of the whole process so far.
+func cpuNanos() int64 {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return usage.Utime.Nano() + usage.Stime.Nano()
 }

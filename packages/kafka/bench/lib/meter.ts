@@ -10,7 +10,12 @@ export interface Rate {
   readonly perCpuSecond: number;
 }
 
-/** Counts runs and measures the time (wall and CPU) from the first to the last one. */
+/**
+ * Counts runs and measures the time (wall and CPU) from the end of a warm-up
+ * (the first tenth of the runs by default: the JIT compiling the hot path,
+ * and whatever a process started in the background at start-up, such as an
+ * SDK's resource detection, stay out of the figure) to the last run.
+ */
 export class Meter {
   #first = 0;
   #last = 0;
@@ -18,10 +23,12 @@ export class Meter {
   #cpuSpent = 0;
   #count = 0;
   readonly #target: number;
+  readonly #warmup: number;
   readonly #done = Promise.withResolvers<void>();
 
-  constructor(target: number) {
+  constructor(target: number, warmup = Math.floor(target / 10)) {
     this.#target = target;
+    this.#warmup = Math.min(warmup, target - 2);
   }
 
   get count(): number {
@@ -30,7 +37,7 @@ export class Meter {
 
   tick(): void {
     const now = performance.now();
-    if (this.#count === 0) {
+    if (this.#count === this.#warmup) {
       this.#first = now;
       this.#cpuFirst = process.cpuUsage();
     }
@@ -57,7 +64,7 @@ export class Meter {
     } finally {
       clearTimeout(timer);
     }
-    const intervals = this.#count - 1;
+    const intervals = this.#count - 1 - this.#warmup;
     return {
       perSecond: (intervals / (this.#last - this.#first)) * 1000,
       perCpuSecond: intervals / this.#cpuSpent,

@@ -1,3 +1,4 @@
+import { collectGarbage } from './gc.ts';
 import type { Rate } from './meter.ts';
 import { median, type Spread, spread } from './stats.ts';
 
@@ -64,6 +65,7 @@ export async function alternate(
     const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
     const line: string[] = [];
     for (const contender of order) {
+      collectGarbage();
       const value = await contender.run();
       if (typeof value === 'number') {
         wall.get(contender.name)!.push(value);

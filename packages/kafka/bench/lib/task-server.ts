@@ -27,6 +27,8 @@ export interface TasksRun {
   readonly topic: string;
   readonly messages: number;
   readonly ioMs: number;
+  /** With `ioMs` 0: an `async` no-op task instead of one that returns nothing. */
+  readonly async?: boolean;
   readonly settings: ConsumerSettings;
   readonly middleware?: readonly TaskMiddleware[];
   readonly plugins?: readonly TaskServerPlugin[];
@@ -55,9 +57,13 @@ export async function tasksOnKafka(run: TasksRun): Promise<Rate> {
                 await sleep(ioMs);
                 meter.tick();
               }
-            : async () => {
-                meter.tick();
-              },
+            : run.async
+              ? async () => {
+                  meter.tick();
+                }
+              : () => {
+                  meter.tick();
+                },
         stop() {},
       })),
     ),

@@ -1,6 +1,8 @@
-import { kqConfDefaults } from '@tasks/core';
+import { availableParallelism } from 'node:os';
 import { goKq } from '../baselines/go-kq.ts';
-import { rawEachBatch, rawEachMessage } from '../baselines/kafkajs.ts';
+import { rawEachMessage } from '../baselines/kafkajs.ts';
+import { workerDefaults } from '../cpu.ts';
+import { isolated } from '../lib/isolated.ts';
 import { kafkaClient, partitions, produceBacklog, recordBytes, uniqueName } from '../lib/kafka.ts';
 import { fromRounds, fromSpread, type ScenarioResult, target } from '../lib/result.ts';
 import { alternate, type Contender } from '../lib/rounds.ts';
@@ -15,15 +17,11 @@ export interface ConsumeContext {
   readonly log: (line: string) => void;
 }
 
-/** The worker's default conf: kq's defaults (consumers 8, processors 8, maxWaitMs 1000). */
-const workerDefaults = {
-  processors: kqConfDefaults.processors,
-  consumers: kqConfDefaults.consumers,
-  maxWaitMs: kqConfDefaults.maxWaitMs,
-} as const;
-
 /**
- * No-op tasks: the runtime's own cost per message. The tuned one-process
+ * No-op tasks: the runtime's own cost per message. The task returns nothing
+ * (`ITask.run` may return void), the counterpart of the raw loops' plain
+ * per-message call; the same task written `async` is measured beside it.
+ * The tuned one-process
  * server against raw kafkajs `eachBatch` and `eachMessage`, and the server
  * with the worker's defaults against the Go kq consumer with kq's defaults.
  */
@@ -32,21 +30,20 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
   const topic = uniqueName('bench-noop');
   ctx.log(`noop: producing ${messages} records to ${topic}`);
   await produceBacklog(kafka, topic, messages);
-  const raw = { kafka, topic, messages, ioMs: 0, maxWaitMs: tunedSettings.maxWaitMs };
+  // Each round of each contender in a process of its own (`bench/cpu.ts`).
+  const own = (what: string) => () => isolated(what, ctx.brokers, topic, messages);
   const contenders: Contender[] = [
-    { name: 'eachBatch', run: () => rawEachBatch(raw) },
-    { name: 'eachMessage', run: () => rawEachMessage(raw) },
-    {
-      name: 'tasksTuned',
-      run: () =>
-        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: tunedSettings }),
-    },
-    {
-      name: 'tasksDefaults',
-      run: () =>
-        tasksOnKafka({ brokers: ctx.brokers, topic, messages, ioMs: 0, settings: workerDefaults }),
-    },
+    { name: 'eachBatch', run: own('batch') },
+    { name: 'eachMessage', run: own('each-message') },
+    { name: 'tasksTuned', run: own('tuned') },
+    { name: 'tasksTunedAsync', run: own('tuned-async') },
+    { name: 'tasksDefaults', run: own('defaults') },
   ];
+  // What both cores give: the worker's defaults in one process per core, one group.
+  const members = availableParallelism();
+  if (members >= 2) {
+    contenders.push({ name: 'tasksMembers', run: own(`members${members}`) });
+  }
   const goBinary = ctx.goBinary;
   if (goBinary) {
     contenders.push({
@@ -66,12 +63,31 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
   const targets = [
     target(
       'noop-vs-eachBatch',
-      '@tasks (processors 64, consumers 4, maxWaitMs 100) / raw kafkajs eachBatch, msg per CPU-second, median of per-round ratios',
+      '@tasks (processors 64, consumers 4, maxWaitMs 100; the task returns nothing, as the raw loop does a plain call) / raw kafkajs eachBatch, msg per CPU-second, median of per-round ratios',
       r.ratio('tasksTuned', 'eachBatch', 'cpu'),
       '>=',
       0.8,
     ),
   ];
+  const membersFigures =
+    members >= 2
+      ? [
+          ...fromRounds(
+            `@tasks, worker's defaults, ${members} processes in one group (one per core)`,
+            r,
+            'tasksMembers',
+          ),
+          ...(goBinary
+            ? [
+                {
+                  label: `@tasks in ${members} processes / Go kq consumer by the wall clock (median of per-round ratios)`,
+                  value: round(r.ratio('tasksMembers', 'goKq', 'wall'), 2),
+                  unit: 'x',
+                },
+              ]
+            : []),
+        ]
+      : [];
   if (goBinary) {
     targets.push(
       target(
@@ -92,6 +108,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       partitions,
       tuned: tunedSettings,
       workerDefaults,
+      processesInOneGroup: members >= 2 ? members : 'skipped: one core',
       rawMaxWaitMs: tunedSettings.maxWaitMs,
       goKq: goBinary
         ? {
@@ -108,7 +125,15 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       ...fromRounds('raw kafkajs eachMessage', r, 'eachMessage'),
       ...(goBinary ? fromRounds("Go kq consumer (kafka-go, kq's defaults)", r, 'goKq') : []),
       ...fromRounds('@tasks, processors 64, consumers 4', r, 'tasksTuned'),
+      ...fromRounds('@tasks, processors 64, consumers 4, an async task', r, 'tasksTunedAsync'),
+      {
+        label:
+          '@tasks tuned with an async task / eachBatch per CPU-second (median of per-round ratios)',
+        value: round(r.ratio('tasksTunedAsync', 'eachBatch', 'cpu'), 2),
+        unit: 'x',
+      },
       ...fromRounds("@tasks, worker's defaults (processors 8, consumers 8)", r, 'tasksDefaults'),
+      ...membersFigures,
       {
         label: '@tasks tuned / eachBatch by the wall clock (median of per-round ratios)',
         value: round(r.ratio('tasksTuned', 'eachBatch', 'wall'), 2),

@@ -120,6 +120,7 @@ async function runLevel(
       processors,
       consumers: 1,
       maxWaitMs: 100,
+      deadLetter: { enabled: false },
     }),
     withFuncRegister((factory) =>
       factory.gen('scaling', () => ({

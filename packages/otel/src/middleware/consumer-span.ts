@@ -95,16 +95,18 @@ export function consumerSpanMiddleware(
     }
   };
 
+  const unsampled = (ctx: TaskContext): boolean =>
+    !sampleRoots && ctx.trace.source === 'none' && ctx.trace.fields.baggage === undefined;
   // Not async: core's compose turns a synchronous throw into a rejection, and
   // `start` never throws, so the unsampled path adds no promise of its own.
-  return (ctx, next) => {
-    if (!sampleRoots && ctx.trace.source === 'none' && ctx.trace.fields.baggage === undefined) {
-      return next();
-    }
+  const middleware: TaskMiddleware = (ctx, next) => {
+    if (unsampled(ctx)) return next();
     const started = start(ctx);
     if (!started) return next();
     return runInSpan(started.span, started.active, next);
   };
+  // Told to core, which then leaves this middleware out of such runs altogether.
+  return Object.assign(middleware, { passesThrough: unsampled });
 }
 
 /**

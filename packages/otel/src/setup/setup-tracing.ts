@@ -18,6 +18,7 @@ import {
   createConsoleLogger,
   type Logger,
   ShutdownError,
+  type TaskContext,
   type TraceConfig,
 } from '@tasks/core';
 import { resolveTraceConfig } from '../config/trace-config.js';
@@ -65,7 +66,9 @@ function passThrough(config: ReturnType<typeof resolveTraceConfig>): Tracing {
     enabled: false,
     config,
     tracerProvider: undefined,
-    middleware: (_ctx, next) => next(),
+    middleware: Object.assign((_ctx: TaskContext, next: () => Promise<void>) => next(), {
+      passesThrough: () => true,
+    }),
     pushMiddleware: (message, next) => next(message),
     forceFlush: done,
     shutdown: done,

@@ -220,6 +220,17 @@ describe('consumer span middleware', () => {
     expect(active).toBeUndefined();
   });
 
+  it('tells core which runs it only passes through: unsampled roots at sampler 0, every run when disabled', async () => {
+    const traced = inbound({ headers: { traceparent: Buffer.from(sampledTraceparent) } });
+    const atZero = (await memoryTracing({ sampler: 0 })).tracing.middleware;
+    expect(atZero.passesThrough?.(taskContext())).toBe(true);
+    expect(atZero.passesThrough?.(taskContext(traced))).toBe(false);
+    const sampled = (await memoryTracing()).tracing.middleware;
+    expect(sampled.passesThrough?.(taskContext()) ?? false).toBe(false);
+    const disabled = (await memoryTracing({ disabled: true })).tracing.middleware;
+    expect(disabled.passesThrough?.(taskContext())).toBe(true);
+  });
+
   it('just calls through when disabled', async () => {
     const { tracing, spans } = await memoryTracing({ disabled: true });
     expect(tracing.enabled).toBe(false);
