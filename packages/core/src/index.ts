@@ -24,6 +24,7 @@ export {
   type MessageCoordinates,
   MessageError,
   NonRetriableError,
+  OffsetOrderError,
   PartitionRevokedError,
   RouteError,
   RunTimeoutError,

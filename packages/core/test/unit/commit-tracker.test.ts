@@ -1,3 +1,4 @@
+import { OffsetOrderError } from '@tasks/core';
 import { CommitTracker } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 
@@ -122,7 +123,7 @@ describe('CommitTracker', () => {
 
   it('rejects an offset that goes backwards', () => {
     const tracker = begun([5, 6]);
-    expect(() => tracker.begin(T, 0, 4)).toThrow(RangeError);
+    expect(() => tracker.begin(T, 0, 4)).toThrow(OffsetOrderError);
     expect(tracker.inFlight).toBe(2);
   });
 
@@ -177,7 +178,7 @@ describe('CommitTracker', () => {
         tracker.begin(T, 0, o - 1);
         accepted.push(o - 1);
       } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
+        if (!(error instanceof OffsetOrderError)) throw error;
       }
     }
     expect(accepted).toEqual([]);
