@@ -1,7 +1,9 @@
 import { getEventListeners } from 'node:events';
-import { createDeferred } from '@tasks/testing';
+import { CommitTracker } from '@tasks/core/transport';
+import { createDeferred, type Deferred } from '@tasks/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pause, reconnectDelay, unlessAborted } from '../../src/consumer/backoff.js';
+import { CommitScheduler } from '../../src/consumer/commit-scheduler.js';
 import { HeartbeatTimer } from '../../src/consumer/heartbeat-timer.js';
 import { protocolError } from './helpers/fake-kafkajs.js';
 
@@ -147,5 +149,79 @@ describe('HeartbeatTimer', () => {
     timer.stop();
     expect(rebalances).toEqual([rebalance]);
     expect(errors).toEqual([other]);
+  });
+});
+
+describe('CommitScheduler interval', () => {
+  function setup() {
+    const tracker = new CommitTracker();
+    const sent: string[][] = [];
+    const errors: unknown[] = [];
+    let answer: Deferred<void> | undefined;
+    const scheduler = new CommitScheduler({
+      tracker,
+      intervalMs: 10,
+      canCommit: () => true,
+      send: async (positions) => {
+        sent.push(positions.map((p) => `${p.partition}@${p.offset}`));
+        await answer?.promise;
+      },
+      onCommitted: () => {},
+      onError: (error) => errors.push(error),
+    });
+    const finish = (offset: number) => {
+      tracker.begin('t', 0, offset);
+      tracker.complete('t', 0, offset);
+    };
+    return {
+      scheduler,
+      sent,
+      errors,
+      finish,
+      hold: () => {
+        answer = createDeferred();
+        return answer;
+      },
+    };
+  }
+
+  it('commits what finished on each tick, once started, and never after stop', async () => {
+    vi.useFakeTimers();
+    const h = setup();
+    h.finish(0);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(h.sent).toEqual([]);
+    h.scheduler.start();
+    h.scheduler.start();
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.sent).toEqual([['0@1']]);
+    h.finish(1);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.sent).toEqual([['0@1'], ['0@2']]);
+    h.scheduler.stop();
+    h.finish(2);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(h.sent).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('skips ticks while a commit is on its way, and reports a failed tick', async () => {
+    vi.useFakeTimers();
+    const h = setup();
+    h.scheduler.start();
+    h.finish(0);
+    const held = h.hold();
+    await vi.advanceTimersByTimeAsync(10);
+    h.finish(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(h.sent).toEqual([['0@1']]);
+    held.reject(new Error('coordinator moved'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.errors).toEqual([new Error('coordinator moved')]);
+    h.hold().resolve();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.sent).toEqual([['0@1'], ['0@2']]);
+    h.scheduler.stop();
   });
 });
