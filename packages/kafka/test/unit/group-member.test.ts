@@ -107,7 +107,8 @@ afterEach(() => {
 describe('GroupMember over a fake kafkajs consumer', () => {
   it('starts once the first fetch after the join resolved the start positions, and says so', async () => {
     const h = setup({ conf: { consumers: 3, offset: 'first' } });
-    expect(h.member.status()).toEqual({
+    // Strict: a field not known yet (last fetch, last commit, a wait) is absent, not undefined.
+    expect(h.member.status()).toStrictEqual({
       group: 'g',
       topic: 't',
       joined: false,
@@ -284,6 +285,15 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(flag.settled).toBe(false);
     expect(consumer.calls).not.toContain('disconnect');
+    // Stopping is not joined, and a rebalance now is not a wait to report.
+    consumer.rebalancing();
+    expect(h.member.status().joined).toBe(false);
+    expect(h.member.status().waiting).toBeUndefined();
+    // A batch kafkajs had fetched before the pause: nothing of it starts.
+    const late = consumer.deliver('t', 1, [0]);
+    await late.done;
+    expect(late.resolved).toEqual([]);
+    expect(h.handled).toHaveLength(1);
 
     held.resolve();
     await stopping;
@@ -433,10 +443,18 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     expect(old.calls).toContain('disconnect');
 
     const fresh = await h.running(2);
-    // The old consumer's events change nothing any more.
+    // The old consumer's events change nothing any more, and it hands out nothing.
     old.join({ t: [5] });
+    old.fetched();
+    old.rebalancing();
+    expect(h.member.status()).toMatchObject({ partitions: [], waiting: { what: 'reconnecting' } });
+    const stale = old.deliver('t', 0, [2]);
+    await stale.done;
+    expect(stale.resolved).toEqual([]);
+    expect(h.handled).toHaveLength(2);
     old.crash(connectionError('again'));
     expect(h.of('error')).toHaveLength(1);
+    expect(h.of('revoked')).toHaveLength(1);
     fresh.join({ t: [1] });
     fresh.fetched();
     await waitFor(() => h.member.status().joined);
@@ -444,6 +462,9 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     expect(back).toMatchObject({ partitions: [1], uncommitted: 2 });
     expect(back.reconnectingSince).toBeUndefined();
     expect(back.waiting).toBeUndefined();
+    expect(h.lines).toContainEqual(
+      expect.stringMatching(/^info member: done reconnecting after \d+ ms/),
+    );
     expect(h.kafka.consumers).toHaveLength(2);
 
     // Committing goes through the new consumer only.
@@ -457,6 +478,34 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     expect(h.lines).toContainEqual(
       expect.stringContaining('member: stopped with 2 finished runs uncommitted'),
     );
+  });
+
+  it('after a crash, keeps reconnecting even on errors that would have failed start()', async () => {
+    const h = setup();
+    h.kafka.onConsumer = (consumer, index) => {
+      if (index === 1) consumer.connectError = protocolError('SASL_AUTHENTICATION_FAILED');
+    };
+    const first = await h.start();
+    first.crash(connectionError('broker restarted'));
+    const third = await h.running(3);
+    third.join({ t: [0] });
+    third.fetched();
+    await waitFor(() => h.member.status().joined);
+    const codes = h.of('error').map((e) => (e.error as { code?: string }).code);
+    expect(codes).toEqual([ErrorCodes.ConnectionFailed, ErrorCodes.AuthenticationFailed]);
+    await h.member.stop();
+  });
+
+  it('stop() during the backoff between attempts ends start() at once with a ShutdownError', async () => {
+    const h = setup({ options: { reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } } });
+    h.kafka.onConsumer = (consumer) => {
+      consumer.connectError = connectionError();
+    };
+    const starting = h.member.start();
+    await waitFor(() => h.of('error').length === 1);
+    await h.member.stop();
+    await expect(starting).rejects.toBeInstanceOf(ShutdownError);
+    expect(h.kafka.consumers).toHaveLength(1);
   });
 
   it('a crash while stopping is reported but not reconnected', async () => {
@@ -536,6 +585,11 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     expect(error?.error).toMatchObject({ code: ErrorCodes.ConnectionFailed });
     expect(error?.error.message).toContain('member: committing at shutdown');
     expect(h.member.status().uncommitted).toBe(3);
+    expect(h.lines).toContainEqual(
+      expect.stringContaining(
+        'member: 3 finished runs could not be committed (the final commit did not go through)',
+      ),
+    );
     expect(h.lines).toContainEqual(
       expect.stringMatching(
         /^warn .*commit refused.*; the next owner re-reads from the last commit/,

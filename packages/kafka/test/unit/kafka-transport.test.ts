@@ -90,6 +90,9 @@ describe('KafkaTransport over a fake kafkajs', () => {
       (i): Record<string, number[]> => (i === 2 ? { u: [0] } : { t: [i] }),
     );
     await starting;
+    // The topic check before each attempt goes through the probe (no kafkajs retries).
+    expect(probe.admins).toBe(2);
+    expect(client.admins).toBe(0);
     expect(consumers.map((c) => c.config.groupId).sort()).toEqual(['g-t', 'g-t', 'g-u']);
     expect(h.transport.status().map((s) => [s.group, s.topic, s.joined])).toEqual([
       ['g-t', 't', true],

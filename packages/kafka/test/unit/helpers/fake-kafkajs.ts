@@ -69,6 +69,8 @@ export class FakeKafka {
   readonly config: KafkaConfig | undefined;
   readonly cluster: FakeCluster;
   readonly consumers: FakeConsumer[] = [];
+  /** Admin clients made from this client. */
+  admins = 0;
   /** Called with each new consumer before it is handed out: set its faults here. */
   onConsumer: ((consumer: FakeConsumer, index: number) => void) | undefined;
 
@@ -90,6 +92,7 @@ export class FakeKafka {
 
   admin() {
     const { cluster } = this;
+    this.admins += 1;
     return {
       connect: async () => {
         if (cluster.adminConnectError) throw cluster.adminConnectError;
