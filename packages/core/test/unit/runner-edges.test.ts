@@ -93,7 +93,7 @@ describe('running a message: edges', () => {
     await h.server.start();
     await h.deliver(0);
     const line = h.records.find((r) => r.message === 'the error handler threw');
-    const error = (line?.fields as { error: Error }).error;
+    const error = (line?.fields as { error: Error } | undefined)?.error as Error;
     expect(error.message).toMatch(/^error handler threw a non-Error value/);
     expect(error.message).toContain('handler string');
   });
