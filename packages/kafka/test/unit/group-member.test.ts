@@ -324,7 +324,12 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     const starting = h.member.start();
     await waitFor(() => h.kafka.consumers[0]?.calls.includes('connect'));
     await h.member.stop();
-    await expect(starting).rejects.toBeInstanceOf(ShutdownError);
+    const error = await starting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShutdownError);
+    expect((error as Error).message).toBe('member: stopped before it connected');
+    // Being stopped is not a connection failure: nothing reported.
+    expect(h.of('error')).toEqual([]);
+    await expect(h.member.start()).rejects.toThrow('start() called while stopped');
     const [consumer] = h.kafka.consumers as [FakeConsumer];
     expect(consumer.calls).toContain('disconnect');
     connect.resolve();
@@ -369,9 +374,16 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     const h = setup();
     const starting = h.member.start();
     const first = await h.running(1);
+    first.join({ t: [0, 1] });
     first.crash(connectionError('lost during join'));
     const second = await h.running(2);
     expect(first.calls).toContain('disconnect');
+    // What the failed attempt's join assigned is gone with it.
+    expect(h.member.status().partitions).toEqual([]);
+    expect(h.of('revoked')).toEqual([
+      { type: 'revoked', group: 'g', topic: 't', partitions: [0, 1] },
+    ]);
+    expect(h.of('error')[0]?.error.message).toMatch(/^member: connecting/);
     second.join({ t: [0] });
     second.fetched();
     await starting;
@@ -425,11 +437,13 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     expect(error).toMatchObject({ group: 'g', logged: true });
     expect(error?.error).toMatchObject({ code: ErrorCodes.ConnectionFailed });
     expect(h.lines).toContainEqual(
-      expect.stringMatching(/^error .*broker went away.*; reconnecting/),
+      expect.stringMatching(
+        /^error member: consuming.*broker went away.*; reconnecting {"code":"TASKS_CONNECTION_FAILED"}/,
+      ),
     );
     expect(h.lines).toContainEqual(
       expect.stringContaining(
-        'member: 2 finished runs could not be committed (the connection was lost)',
+        'member: 2 finished runs could not be committed (the connection was lost); they will run again {"uncommitted":2}',
       ),
     );
     const reconnecting = h.member.status();
@@ -476,7 +490,9 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     expect(old.commits).toEqual([]);
     await h.member.stop();
     expect(h.lines).toContainEqual(
-      expect.stringContaining('member: stopped with 2 finished runs uncommitted'),
+      expect.stringMatching(
+        /member: stopped with 2 finished runs uncommitted; .* {"uncommitted":2}$/,
+      ),
     );
   });
 
@@ -506,6 +522,23 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     await h.member.stop();
     await expect(starting).rejects.toBeInstanceOf(ShutdownError);
     expect(h.kafka.consumers).toHaveLength(1);
+  });
+
+  it('stop() while it waits to reconnect after a crash: no wait left, and it stays down', async () => {
+    const h = setup({ options: { reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } } });
+    h.kafka.onConsumer = (consumer, index) => {
+      if (index === 1) consumer.connectError = connectionError();
+    };
+    const first = await h.start();
+    first.crash(connectionError('broker restarted'));
+    await waitFor(() => h.of('error').length === 2);
+    expect(h.member.status().waiting).toMatchObject({ what: 'reconnecting' });
+    await h.member.stop();
+    const status = h.member.status();
+    expect(status.waiting).toBeUndefined();
+    expect(status.reconnectingSince).toBeUndefined();
+    expect(status.joined).toBe(false);
+    expect(h.kafka.consumers).toHaveLength(2);
   });
 
   it('a crash while stopping is reported but not reconnected', async () => {

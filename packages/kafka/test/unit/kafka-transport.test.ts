@@ -108,7 +108,10 @@ describe('KafkaTransport over a fake kafkajs', () => {
     expect(h.lines).toContainEqual(expect.stringContaining('info group "g-u" on "u": joining'));
     expect(h.events.filter((e) => e.type === 'assigned')).toHaveLength(3);
 
-    expect(() => h.transport.subscribe(conf('u'), handler)).toThrow(StateError);
+    expect(h.transport.name).toBe('kafka');
+    expect(() => h.transport.subscribe(conf('u'), handler)).toThrow(
+      'subscribe() must come before start() (the transport is running)',
+    );
     await expect(h.transport.start()).rejects.toThrow(StateError);
 
     await h.transport.stop();
@@ -170,7 +173,9 @@ describe('KafkaTransport over a fake kafkajs', () => {
     await starting;
     expect(h.events.map((e) => e.type)).toEqual(['assigned']);
     expect(second.map((e) => e.type)).toEqual(['assigned']);
-    expect(h.lines).toContainEqual(expect.stringMatching(/^error a transport listener threw/));
+    expect(h.lines).toContainEqual(
+      expect.stringMatching(/^error a transport listener threw {"error":/),
+    );
     off();
     consumer.join({ t: [] });
     expect(h.events.map((e) => e.type)).toEqual(['assigned', 'revoked']);
@@ -201,8 +206,12 @@ describe('KafkaTransport over a fake kafkajs', () => {
   it('stop() before start() is fine and start() is refused after it', async () => {
     const h = setup();
     h.transport.subscribe(conf('t'), async () => {});
-    await h.transport.stop();
-    await expect(h.transport.start()).rejects.toThrow(/start\(\) called while stopp/);
+    const stopping = h.transport.stop();
+    expect(() => h.transport.subscribe(conf('u'), async () => {})).toThrow(
+      '(the transport is stopping)',
+    );
+    await stopping;
+    await expect(h.transport.start()).rejects.toThrow('start() called while stopped');
     expect(h.cluster.consumers).toEqual([]);
   });
 });
