@@ -1,7 +1,19 @@
-import { ConfigError, type InboundMessage, type LogFields, resolveKqConf } from '@tasks/core';
+import {
+  ConfigError,
+  type InboundMessage,
+  type LogFields,
+  resolveKqConf,
+  silentLogger,
+} from '@tasks/core';
 import { CommitTracker, Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import {
+  AssignerProtocol,
+  type Cluster,
+  type EachBatchPayload,
+  type KafkaMessage,
+  type Logger,
+} from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { UndecodableBatchError } from '../../src/codecs/index.js';
 import { Assignment } from '../../src/consumer/assignment.js';
@@ -296,5 +308,31 @@ describe('FetchLoop', () => {
     await second;
     await idling;
     expect(h.handled.map((m) => m.partition)).toEqual([0, 1]);
+  });
+});
+
+describe('subscriptionRoundRobin', () => {
+  it('deals in member-id and partition order, however they arrive', async () => {
+    const cluster = {
+      addMultipleTargetTopics: async () => {},
+      findTopicPartitionMetadata: () => [10, 2, 0, 1].map((partitionId) => ({ partitionId })),
+    } as unknown as Cluster;
+    const assigner = subscriptionRoundRobin({
+      cluster,
+      groupId: 'g',
+      logger: silentLogger as unknown as Logger,
+    });
+    const members = ['m-b', 'm-a'].map((memberId) => ({
+      memberId,
+      memberMetadata: assigner.protocol({ topics: ['t'] }).metadata,
+    }));
+    const result = await assigner.assign({ members, topics: ['t'] });
+    const dealt = Object.fromEntries(
+      result.map(({ memberId, memberAssignment }) => [
+        memberId,
+        AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment,
+      ]),
+    );
+    expect(dealt).toEqual({ 'm-a': { t: [0, 2] }, 'm-b': { t: [1, 10] } });
   });
 });
