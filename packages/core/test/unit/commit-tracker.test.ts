@@ -205,3 +205,22 @@ describe('CommitTracker.finishedUncommitted', () => {
     expect(tracker.finishedUncommitted()).toBe(0);
   });
 });
+
+describe('CommitTracker.finishedUncommitted, edges', () => {
+  it('is 0 while the only runs begun are still going', () => {
+    const tracker = new CommitTracker();
+    tracker.begin('t', 0, 10);
+    tracker.begin('t', 0, 11);
+    expect(tracker.finishedUncommitted()).toBe(0);
+  });
+
+  it('counts a re-assigned partition from its new first offset, not the old one', () => {
+    const tracker = new CommitTracker();
+    tracker.begin('t', 0, 3);
+    tracker.complete('t', 0, 3);
+    tracker.forget('t', 0);
+    tracker.begin('t', 0, 20);
+    tracker.complete('t', 0, 20);
+    expect(tracker.finishedUncommitted()).toBe(1);
+  });
+});
