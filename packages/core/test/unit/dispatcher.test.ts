@@ -305,6 +305,22 @@ describe('Dispatcher', () => {
     expect(h.committable(0)).toBe(8);
   });
 
+  it('rejects a waiting dispatch that went backwards when its turn comes, and goes on', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    const five = h.dispatch(0, 5);
+    const three = h.dispatch(0, 3);
+    three.catch(() => {});
+    h.finish('0@0');
+    await five;
+    h.finish('0@5');
+    await expect(three).rejects.toMatchObject({ code: ErrorCodes.OffsetOutOfOrder });
+    const six = h.dispatch(0, 6);
+    await six;
+    h.finish('0@6');
+    await h.dispatcher.idle();
+  });
+
   it('rejects an offset that goes backwards without losing a processor', async () => {
     const h = harness(1);
     await h.dispatch(0, 5);
@@ -456,6 +472,7 @@ describe('Dispatcher', () => {
       const make = () =>
         new Dispatcher({ processors, commitInOrder: false, handler: async () => {} });
       expect(make).toThrow(ConfigError);
+      expect(make).toThrow(/^invalid Dispatcher options/);
       expect(make).toThrow(`processors: must be a whole number >= 1, got ${processors}`);
     }
   });
