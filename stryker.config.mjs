@@ -17,6 +17,10 @@ export default {
     '!packages/core/src/server/run-event.ts',
   ],
   coverageAnalysis: 'perTest',
+  // A re-run retests only the mutants whose code or covering tests changed
+  // (`--force` retests all). The file is in reports/, which git ignores.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
   // Raise it on a machine with cores to spare: `pnpm mutation --concurrency 4`.
   concurrency: 2,
   timeoutMS: 10_000,

@@ -46,6 +46,7 @@ export {
   type MessageCoordinates,
   MessageError,
   NonRetriableError,
+  OffsetOrderError,
   PartitionRevokedError,
   RouteError,
   RunTimeoutError,

@@ -33,6 +33,8 @@ export const ErrorCodes = {
   TransportFailed: 'TASKS_TRANSPORT_FAILED',
   /** The operation needs a state the component is not in (e.g. push after close). */
   InvalidState: 'TASKS_INVALID_STATE',
+  /** A transport began a partition's offset below one it had already begun (offsets go in order). */
+  OffsetOutOfOrder: 'TASKS_OFFSET_OUT_OF_ORDER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

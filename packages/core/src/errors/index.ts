@@ -6,6 +6,7 @@ export {
   type MessageCoordinates,
   MessageError,
   NonRetriableError,
+  OffsetOrderError,
   RouteError,
   ShutdownError,
   StateError,

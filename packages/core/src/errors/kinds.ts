@@ -90,6 +90,29 @@ export class StateError extends TasksError {
   }
 }
 
+/**
+ * A transport handed a partition's offsets to the dispatcher out of order:
+ * `offset` was begun after `last`. Each partition's offsets must be begun in
+ * ascending order (a re-fetched one that `isNew` says was handed out is skipped).
+ */
+export class OffsetOrderError extends TasksError {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly last: number;
+
+  constructor(topic: string, partition: number, offset: number, last: number) {
+    super(
+      ErrorCodes.OffsetOutOfOrder,
+      `offset ${offset} began after ${last} on ${topic}[${partition}]: begin each partition's offsets in ascending order`,
+    );
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    this.last = last;
+  }
+}
+
 /** A failure inside a transport; adapters pick the code that fits. */
 export class TransportError extends TasksError {
   constructor(

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors/kinds.js';
 import { CommitTracker } from './commit-tracker.js';
 import { KeyLanes, type LaneKey, laneKeyOf, type ParkedRun } from './key-lanes.js';
 import type { Ordering } from './ordering.js';
@@ -94,7 +95,10 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     if (!Number.isInteger(options.processors) || options.processors < 1) {
-      throw new RangeError(`processors must be a whole number >= 1, got ${options.processors}`);
+      throw new ConfigError(
+        [{ path: 'processors', message: `must be a whole number >= 1, got ${options.processors}` }],
+        'invalid Dispatcher options',
+      );
     }
     this.#processors = options.processors;
     const ordering = options.ordering ?? (options.commitInOrder ? 'partition' : 'unordered');

@@ -1,3 +1,5 @@
+import { OffsetOrderError } from '../errors/kinds.js';
+
 const RUNNING = 0;
 const DONE = 1;
 const ABANDONED = 2;
@@ -54,15 +56,11 @@ export class PartitionState {
   /**
    * Starts tracking `offset` (call in offset order) and returns its sequence
    * number for `complete`/`abandon`. Beginning the offset still running last
-   * returns that one's number; an offset below the last begun is a `RangeError`.
+   * returns that one's number; an offset below the last begun is an `OffsetOrderError`.
    */
   begin(offset: number): number {
     const last = this.#lastBegun;
-    if (offset < last) {
-      throw new RangeError(
-        `offset ${offset} began after ${last} on ${this.topic}[${this.partition}]`,
-      );
-    }
+    if (offset < last) throw new OffsetOrderError(this.topic, this.partition, offset, last);
     const tail = this.#offsets.length - 1;
     if (offset === last && this.#states[tail] === RUNNING) return this.#base + tail;
     this.#lastBegun = offset;

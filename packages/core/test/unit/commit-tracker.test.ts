@@ -1,3 +1,4 @@
+import { OffsetOrderError } from '@tasks/core';
 import { CommitTracker } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 
@@ -122,7 +123,7 @@ describe('CommitTracker', () => {
 
   it('rejects an offset that goes backwards', () => {
     const tracker = begun([5, 6]);
-    expect(() => tracker.begin(T, 0, 4)).toThrow(RangeError);
+    expect(() => tracker.begin(T, 0, 4)).toThrow(OffsetOrderError);
     expect(tracker.inFlight).toBe(2);
   });
 
@@ -177,7 +178,7 @@ describe('CommitTracker', () => {
         tracker.begin(T, 0, o - 1);
         accepted.push(o - 1);
       } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
+        if (!(error instanceof OffsetOrderError)) throw error;
       }
     }
     expect(accepted).toEqual([]);
@@ -202,5 +203,24 @@ describe('CommitTracker.finishedUncommitted', () => {
     expect(tracker.finishedUncommitted()).toBe(2);
     tracker.forget('t', 0);
     expect(tracker.finishedUncommitted()).toBe(0);
+  });
+});
+
+describe('CommitTracker.finishedUncommitted, edges', () => {
+  it('is 0 while the only runs begun are still going', () => {
+    const tracker = new CommitTracker();
+    tracker.begin('t', 0, 10);
+    tracker.begin('t', 0, 11);
+    expect(tracker.finishedUncommitted()).toBe(0);
+  });
+
+  it('counts a re-assigned partition from its new first offset, not the old one', () => {
+    const tracker = new CommitTracker();
+    tracker.begin('t', 0, 3);
+    tracker.complete('t', 0, 3);
+    tracker.forget('t', 0);
+    tracker.begin('t', 0, 20);
+    tracker.complete('t', 0, 20);
+    expect(tracker.finishedUncommitted()).toBe(1);
   });
 });

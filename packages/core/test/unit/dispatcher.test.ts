@@ -1,4 +1,4 @@
-import type { InboundMessage } from '@tasks/core';
+import { ConfigError, ErrorCodes, type InboundMessage } from '@tasks/core';
 import { Dispatcher } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 import { type Deferred, deferred, flush, inbound, track, waitFor } from './support.js';
@@ -305,12 +305,28 @@ describe('Dispatcher', () => {
     expect(h.committable(0)).toBe(8);
   });
 
+  it('rejects a waiting dispatch that went backwards when its turn comes, and goes on', async () => {
+    const h = harness(1);
+    await h.dispatch(0, 0);
+    const five = h.dispatch(0, 5);
+    const three = h.dispatch(0, 3);
+    three.catch(() => {});
+    h.finish('0@0');
+    await five;
+    h.finish('0@5');
+    await expect(three).rejects.toMatchObject({ code: ErrorCodes.OffsetOutOfOrder });
+    const six = h.dispatch(0, 6);
+    await six;
+    h.finish('0@6');
+    await h.dispatcher.idle();
+  });
+
   it('rejects an offset that goes backwards without losing a processor', async () => {
     const h = harness(1);
     await h.dispatch(0, 5);
     h.finish('0@5');
     await h.dispatcher.idle();
-    await expect(h.dispatch(0, 3)).rejects.toThrow(RangeError);
+    await expect(h.dispatch(0, 3)).rejects.toMatchObject({ code: ErrorCodes.OffsetOutOfOrder });
     const next = track(h.dispatch(0, 6));
     await waitFor(() => next.settled(), 'the next dispatch to start', 500);
     h.finish('0@6');
@@ -453,9 +469,11 @@ describe('Dispatcher', () => {
 
   it('rejects processors that are not a whole number of at least 1', () => {
     for (const processors of [0, -1, 1.5, Number.NaN]) {
-      expect(
-        () => new Dispatcher({ processors, commitInOrder: false, handler: async () => {} }),
-      ).toThrow(RangeError);
+      const make = () =>
+        new Dispatcher({ processors, commitInOrder: false, handler: async () => {} });
+      expect(make).toThrow(ConfigError);
+      expect(make).toThrow(/^invalid Dispatcher options/);
+      expect(make).toThrow(`processors: must be a whole number >= 1, got ${processors}`);
     }
   });
 });

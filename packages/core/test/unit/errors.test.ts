@@ -4,6 +4,7 @@ import {
   isTasksError,
   MessageError,
   NonRetriableError,
+  OffsetOrderError,
   RouteError,
   ShutdownError,
   StateError,
@@ -31,6 +32,7 @@ describe('error kinds', () => {
     [new ShutdownError(), ErrorCodes.Shutdown, 'ShutdownError'],
     [new MessageError('bad'), ErrorCodes.MessageInvalid, 'MessageError'],
     [new StateError('nope'), ErrorCodes.InvalidState, 'StateError'],
+    [new OffsetOrderError('t', 0, 1, 2), ErrorCodes.OffsetOutOfOrder, 'OffsetOrderError'],
     [
       new TransportError(ErrorCodes.TopicNotFound, 'gone'),
       ErrorCodes.TopicNotFound,

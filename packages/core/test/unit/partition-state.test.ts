@@ -1,3 +1,4 @@
+import { ErrorCodes, OffsetOrderError } from '@tasks/core';
 import { PartitionState } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 
@@ -71,7 +72,19 @@ describe('PartitionState', () => {
     const again = state.begin(1);
     expect(again).not.toBe(first);
     expect(state.seqOf(1)).toBe(again);
-    expect(() => state.begin(0)).toThrow(new RangeError('offset 0 began after 1 on t[0]'));
+    expect(() => state.begin(0)).toThrow(OffsetOrderError);
+    try {
+      state.begin(0);
+    } catch (error) {
+      expect(error).toMatchObject({
+        code: ErrorCodes.OffsetOutOfOrder,
+        topic: 't',
+        partition: 0,
+        offset: 0,
+        last: 1,
+      });
+      expect((error as Error).message).toMatch(/^offset 0 began after 1 on t\[0\]/);
+    }
   });
 
   it('keeps the ledger bounded while commits advance, and stays exact across compaction', () => {

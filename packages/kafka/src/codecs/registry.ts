@@ -75,6 +75,8 @@ export function kafkajsCodec(
         const reason = error instanceof Error ? error.message : String(error);
         const mark: UndecodableMark = { codec: name, reason };
         const count = recordCountOf(compressed);
+        // A plain Error on purpose: it goes to kafkajs's fetch, which crashes the consumer;
+        // the group member reports that as a TransportError (toTransportError). No caller sees it.
         if (count === undefined)
           throw new Error(`cannot decode a ${name} batch: ${reason}`, { cause: error });
         return standInRecords(count, mark);

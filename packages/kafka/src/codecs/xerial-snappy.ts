@@ -19,6 +19,8 @@ export function snappyDecompress(data: Buffer): Buffer {
   if (!isFramed(data)) return Buffer.from(snappy.uncompress(data));
   const blocks: Buffer[] = [];
   let at = headerBytes;
+  // Plain Errors: internal, never reach a caller. kafkajsCodec's `decompress` turns
+  // them into the reason of an undecodable-batch mark (an UndecodableBatchError).
   while (at < data.length) {
     if (at + 4 > data.length) throw new Error('truncated xerial snappy block length');
     const size = data.readInt32BE(at);
