@@ -604,6 +604,79 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     await h.member.stop();
   });
 
+  it('on rebalancing with revokeGraceMs: waits for the runs in flight, then commits them before the re-join', async () => {
+    const h = setup({ options: { revokeGraceMs: 5_000 } });
+    const consumer = await h.start();
+    const held = h.gate(1);
+    consumer.deliver('t', 0, [0, 1]);
+    await waitFor(() => h.handled.length === 2);
+    consumer.rebalancing();
+    expect(h.lines).toContainEqual(
+      expect.stringContaining(
+        'info member: rebalancing; waiting up to 5000 ms (revokeGraceMs) for 1 runs in flight',
+      ),
+    );
+    // Offset 0 finished and is committed at once; 1 is still going, and the wait is for it.
+    await waitFor(() => consumer.committed('t', 0).includes('1'));
+    expect(consumer.committed('t', 0)).toEqual(['1']);
+    held.resolve();
+    await waitFor(() => consumer.committed('t', 0).includes('2'));
+    expect(h.lines).toContainEqual(
+      expect.stringMatching(/^debug member: runs in flight settled in \d+ ms before re-joining/),
+    );
+    consumer.join({ t: [0, 1] });
+    expect(h.member.status().uncommitted).toBe(0);
+    await h.member.stop();
+  });
+
+  it('on rebalancing with revokeGraceMs: a run past the grace is left to the join, what finished is committed', async () => {
+    const h = setup({ options: { revokeGraceMs: 30 } });
+    const consumer = await h.start();
+    const held = h.gate(1);
+    consumer.deliver('t', 0, [0, 1]);
+    await waitFor(() => h.handled.length === 2);
+    consumer.rebalancing();
+    await waitFor(() => h.lines.some((l) => l.includes('still going after revokeGraceMs')));
+    expect(h.lines).toContainEqual(
+      'info member: 1 runs still going after revokeGraceMs (30 ms); re-joining (those of partitions that move are aborted) {"inFlight":1}',
+    );
+    // What finished is committed; the run still going holds the rest.
+    await waitFor(() => consumer.committed('t', 0).includes('1'));
+    expect(consumer.committed('t', 0)).toEqual(['1']);
+    held.resolve();
+    await h.member.stop();
+  });
+
+  it('without revokeGraceMs a rebalance neither waits nor says it does', async () => {
+    const h = setup();
+    const consumer = await h.start();
+    const held = h.gate(1);
+    consumer.deliver('t', 0, [0, 1]);
+    await waitFor(() => h.handled.length === 2);
+    consumer.rebalancing();
+    await waitFor(() => consumer.committed('t', 0).includes('1'));
+    expect(h.lines.filter((l) => l.includes('revokeGraceMs'))).toEqual([]);
+    held.resolve();
+    await h.member.stop();
+  });
+
+  it('a join that revokes finished, uncommitted runs without a rebalance event counts and names them', async () => {
+    const h = setup();
+    const consumer = await h.start();
+    await consumer.deliver('t', 0, [0, 1]).done;
+    await waitFor(() => h.handled.length === 2);
+    // kafkajs re-joined from inside a fetch: no REBALANCING, partition 0 moved.
+    consumer.join({ t: [1] });
+    expect(h.member.status().uncommitted).toBe(2);
+    expect(h.lines).toContainEqual(
+      expect.stringContaining(
+        'warn member: 2 finished runs on revoked partitions were not committed before the re-join (kafkajs re-joined without a rebalance event); their new owner runs them again {"uncommitted":2}',
+      ),
+    );
+    expect(consumer.committed('t', 0)).toEqual([]);
+    await h.member.stop();
+  });
+
   it('stop() with a final commit that fails: reported, and the finished runs counted uncommitted', async () => {
     const h = setup();
     const consumer = await h.start();
