@@ -100,6 +100,16 @@ function settledFlag(promise: Promise<unknown>): { settled: boolean } {
   return flag;
 }
 
+/** Offset 0 of t[0] finished, offset 1 still running (until `held` resolves), then a rebalance begins. */
+async function rebalanceWithRunInFlight(h: ReturnType<typeof setup>) {
+  const consumer = await h.start();
+  const held = h.gate(1);
+  consumer.deliver('t', 0, [0, 1]);
+  await waitFor(() => h.handled.length === 2);
+  consumer.rebalancing();
+  return { consumer, held };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -606,11 +616,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
 
   it('on rebalancing with revokeGraceMs: waits for the runs in flight, then commits them before the re-join', async () => {
     const h = setup({ options: { revokeGraceMs: 5_000 } });
-    const consumer = await h.start();
-    const held = h.gate(1);
-    consumer.deliver('t', 0, [0, 1]);
-    await waitFor(() => h.handled.length === 2);
-    consumer.rebalancing();
+    const { consumer, held } = await rebalanceWithRunInFlight(h);
     expect(h.lines).toContainEqual(
       expect.stringContaining(
         'info member: rebalancing; waiting up to 5000 ms (revokeGraceMs) for 1 runs in flight',
@@ -631,11 +637,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
 
   it('on rebalancing with revokeGraceMs: a run past the grace is left to the join, what finished is committed', async () => {
     const h = setup({ options: { revokeGraceMs: 30 } });
-    const consumer = await h.start();
-    const held = h.gate(1);
-    consumer.deliver('t', 0, [0, 1]);
-    await waitFor(() => h.handled.length === 2);
-    consumer.rebalancing();
+    const { consumer, held } = await rebalanceWithRunInFlight(h);
     await waitFor(() => h.lines.some((l) => l.includes('still going after revokeGraceMs')));
     expect(h.lines).toContainEqual(
       'info member: 1 runs still going after revokeGraceMs (30 ms); re-joining (those of partitions that move are aborted) {"inFlight":1}',
@@ -649,11 +651,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
 
   it('without revokeGraceMs a rebalance neither waits nor says it does', async () => {
     const h = setup();
-    const consumer = await h.start();
-    const held = h.gate(1);
-    consumer.deliver('t', 0, [0, 1]);
-    await waitFor(() => h.handled.length === 2);
-    consumer.rebalancing();
+    const { consumer, held } = await rebalanceWithRunInFlight(h);
     await waitFor(() => consumer.committed('t', 0).includes('1'));
     expect(h.lines.filter((l) => l.includes('revokeGraceMs'))).toEqual([]);
     held.resolve();
