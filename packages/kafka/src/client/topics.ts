@@ -7,6 +7,8 @@ import type { CreateTopicsOptions } from './client-options.js';
  * Makes sure each topic exists: creates the missing ones when `create` says
  * how, otherwise throws a `TopicNotFound` `TransportError`. Connection
  * problems come out as `ConnectionFailed`. Uses a short-lived admin client.
+ * With `countPartitions`, resolves with each topic's partition count (one
+ * metadata request more); otherwise with an empty map.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -18,9 +20,10 @@ export async function ensureTopics(
     readonly signal?: AbortSignal;
     /** Connects and lists with this client instead (one without kafkajs's retries); creates with `kafka`. */
     readonly probe?: Kafka;
+    readonly countPartitions?: boolean;
   },
   logger: Logger,
-): Promise<void> {
+): Promise<ReadonlyMap<string, number>> {
   const { brokers, label, signal } = context;
   const admin = (context.probe ?? kafka).admin();
   // kafkajs cannot cancel a connect in progress; disconnecting ends its retries.
@@ -39,7 +42,17 @@ export async function ensureTopics(
       throw toTransportError(error, { operation: `${label}listing topics`, brokers });
     }
     const missing = topics.filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
+    const counts = new Map<string, number>();
+    if (context.countPartitions && missing.length < topics.length) {
+      try {
+        const present = topics.filter((topic) => existing.has(topic));
+        const metadata = await admin.fetchTopicMetadata({ topics: present });
+        for (const { name, partitions } of metadata.topics) counts.set(name, partitions.length);
+      } catch (error) {
+        throw toTransportError(error, { operation: `${label}reading topic metadata`, brokers });
+      }
+    }
+    if (missing.length === 0) return counts;
     if (create === false) throw topicNotFound(missing[0]!, brokers);
     const creator = context.probe ? kafka.admin() : admin;
     try {
@@ -61,6 +74,8 @@ export async function ensureTopics(
       if (creator !== admin) await creator.disconnect().catch(() => {});
     }
     logger.info(`${label}created missing topics`, { topics: missing, ...create });
+    for (const topic of missing) counts.set(topic, create.partitions);
+    return counts;
   } finally {
     await admin.disconnect().catch(() => {});
   }

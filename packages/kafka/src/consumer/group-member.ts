@@ -207,7 +207,7 @@ export class GroupMember {
     for (let attempt = 1; ; attempt++) {
       if (this.#stopped) throw this.#stoppedError();
       try {
-        await unlessAborted(
+        const partitions = await unlessAborted(
           ensureTopics(
             this.#deps.kafka,
             [conf.topic],
@@ -216,6 +216,7 @@ export class GroupMember {
               brokers: conf.brokers,
               label: `${label}: `,
               signal: this.#stop.signal,
+              countPartitions: true,
               ...(this.#deps.probe ? { probe: this.#deps.probe } : {}),
             },
             logger,
@@ -223,7 +224,7 @@ export class GroupMember {
           this.#stop.signal,
           () => this.#stoppedError(),
         );
-        await this.#runConsumer();
+        await this.#runConsumer(partitions.get(conf.topic));
         if (this.#stopped) throw this.#stoppedError();
         this.#state = 'running';
         if (attempt > 1) logger.info(`${label}: connected after ${attempt} attempts`);
@@ -252,9 +253,9 @@ export class GroupMember {
   }
 
   /** One kafkajs consumer, from connect to its first fetch after joining. */
-  async #runConsumer(): Promise<void> {
+  async #runConsumer(partitions: number | undefined): Promise<void> {
     const { kafka, conf, options, logger } = this.#deps;
-    const consumer = kafka.consumer(toConsumerConfig(conf, options));
+    const consumer = kafka.consumer(toConsumerConfig(conf, options, partitions));
     const loop = new FetchLoop({
       dispatcher: this.#dispatcher,
       heartbeatEveryMs: Math.max(50, Math.floor(options.heartbeatIntervalMs / 2)),

@@ -6,6 +6,7 @@ import { logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { toKafkaConfig } from '../../src/client/kafka-config.js';
 import {
+  partitionFetchBytes,
   toConsumerConfig,
   toRunConfig,
   toSubscription,
@@ -57,6 +58,24 @@ describe('conf -> kafkajs consumer options', () => {
       resolveTransportOptions(),
     );
     expect(consumer.maxBytesPerPartition).toBe(1000);
+  });
+
+  it("gives each partition an equal share of maxBytes, within kafkajs's 1 MiB default and maxBytes", () => {
+    const mib = 1_048_576;
+    // kq's default maxBytes (10 MiB) over 4 partitions: one fetch carries all four, full.
+    expect(partitionFetchBytes(10 * mib, 4)).toBe(2.5 * mib);
+    expect(partitionFetchBytes(10 * mib, 1)).toBe(10 * mib);
+    // Many partitions: never below the default, so no partition gets a share too small for a batch.
+    expect(partitionFetchBytes(10 * mib, 20)).toBe(mib);
+    // Not known (or nonsense): kafkajs's default.
+    expect(partitionFetchBytes(10 * mib, undefined)).toBe(mib);
+    expect(partitionFetchBytes(10 * mib, 0)).toBe(mib);
+    // maxBytes below the default caps every share.
+    expect(partitionFetchBytes(1000, 4)).toBe(1000);
+    expect(
+      toConsumerConfig(conf({ maxBytes: 8 * mib }), resolveTransportOptions(), 4)
+        .maxBytesPerPartition,
+    ).toBe(2 * mib);
   });
 
   it("offset 'first' reads from the beginning, 'last' from the end", () => {

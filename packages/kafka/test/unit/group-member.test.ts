@@ -426,10 +426,21 @@ describe('GroupMember over a fake kafkajs consumer', () => {
   it('creates the missing topic when createTopics says how', async () => {
     const h = setup({
       topics: [],
+      conf: { maxBytes: 8 * 1_048_576 },
       options: { createTopics: { partitions: 2, replicationFactor: 1 } },
     });
     await h.start();
     expect(h.cluster.created).toEqual(['t']);
+    // Sized by the partitions it was created with: maxBytes shared by 2.
+    expect(h.kafka.consumers[0]?.config.maxBytesPerPartition).toBe(4 * 1_048_576);
+    await h.member.stop();
+  });
+
+  it("sizes each partition's share of a fetch by the topic's partition count", async () => {
+    const h = setup({ conf: { maxBytes: 10 * 1_048_576 } });
+    h.cluster.partitionCounts.set('t', 4);
+    await h.start();
+    expect(h.kafka.consumers[0]?.config.maxBytesPerPartition).toBe(2.5 * 1_048_576);
     await h.member.stop();
   });
 

@@ -51,6 +51,8 @@ export class FakeCluster {
   readonly created: string[] = [];
   /** Thrown by the next admin `connect()` calls while set. */
   adminConnectError: Error | undefined;
+  /** Partitions per topic in topic metadata; a topic not named here has one. */
+  readonly partitionCounts = new Map<string, number>();
   /** Every client made, in order (the transport makes a client and a probe per conf). */
   readonly clients: FakeKafka[] = [];
 
@@ -98,6 +100,14 @@ export class FakeKafka {
         if (cluster.adminConnectError) throw cluster.adminConnectError;
       },
       listTopics: async () => [...cluster.topics],
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({
+          name,
+          partitions: Array.from({ length: cluster.partitionCounts.get(name) ?? 1 }, (_, i) => ({
+            partitionId: i,
+          })),
+        })),
+      }),
       createTopics: async ({ topics }: { topics: Array<{ topic: string }> }) => {
         for (const { topic } of topics) {
           cluster.topics.add(topic);
