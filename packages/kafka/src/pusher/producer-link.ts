@@ -111,10 +111,13 @@ export class ProducerLink {
         client.createTopics,
         { brokers: connection.brokers, label: '' },
         this.#logger,
-      ).catch((error: unknown) => {
-        this.#topics.delete(topic);
-        throw error;
-      });
+      ).then(
+        () => undefined,
+        (error: unknown) => {
+          this.#topics.delete(topic);
+          throw error;
+        },
+      );
       this.#topics.set(topic, checked);
     }
     return checked;
