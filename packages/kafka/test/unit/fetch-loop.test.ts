@@ -1,9 +1,10 @@
 import { type InboundMessage, silentLogger } from '@tasks/core';
 import { Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
-import kafkajs, { type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+import kafkajs, { type KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { FetchLoop } from '../../src/consumer/fetch-loop.js';
+import { batchPayload, type RecordedPayload } from './helpers/fake-kafkajs.js';
 
 function message(offset: number): KafkaMessage {
   return {
@@ -21,10 +22,7 @@ interface Harness {
   readonly dispatcher: Dispatcher;
   readonly handled: InboundMessage[];
   readonly stop: AbortController;
-  payload(
-    offsets: number[],
-    heartbeat?: () => Promise<void>,
-  ): EachBatchPayload & { resolved: string[] };
+  payload(offsets: number[], heartbeat?: () => Promise<void>): RecordedPayload;
 }
 
 function setup(
@@ -54,20 +52,7 @@ function setup(
     dispatcher,
     handled,
     stop,
-    payload(offsets, heartbeat = async () => {}) {
-      const resolved: string[] = [];
-      return {
-        resolved,
-        batch: { topic: 't', partition: 0, messages: offsets.map(message) },
-        resolveOffset: (offset: string) => resolved.push(offset),
-        heartbeat,
-        pause: () => () => {},
-        commitOffsetsIfNecessary: async () => {},
-        uncommittedOffsets: () => ({ topics: [] }),
-        isRunning: () => true,
-        isStale: () => false,
-      } as unknown as EachBatchPayload & { resolved: string[] };
-    },
+    payload: (offsets, heartbeat) => batchPayload(0, offsets.map(message), { heartbeat }),
   };
 }
 

@@ -1,35 +1,13 @@
 import { type InboundMessage, silentLogger } from '@tasks/core';
 import { Dispatcher } from '@tasks/core/transport';
 import { waitFor } from '@tasks/testing';
-import type { EachBatchPayload } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { FetchLoop } from '../../src/consumer/fetch-loop.js';
 import { PartitionOwners } from '../../src/consumer/partition-owners.js';
+import { batchPayload, type RecordedPayload } from './helpers/fake-kafkajs.js';
 
-function payload(offsets: number[]): EachBatchPayload & { resolved: string[] } {
-  const resolved: string[] = [];
-  return {
-    resolved,
-    batch: {
-      topic: 't',
-      partition: 3,
-      messages: offsets.map((offset) => ({
-        key: null,
-        value: Buffer.from(`m-${offset}`),
-        timestamp: '1700000000000',
-        attributes: 0,
-        offset: String(offset),
-        headers: {},
-      })),
-    },
-    resolveOffset: (offset: string) => resolved.push(offset),
-    heartbeat: async () => {},
-    pause: () => () => {},
-    commitOffsetsIfNecessary: async () => {},
-    uncommittedOffsets: () => ({ topics: [] }),
-    isRunning: () => true,
-    isStale: () => false,
-  } as unknown as EachBatchPayload & { resolved: string[] };
+function payload(offsets: number[]): RecordedPayload {
+  return batchPayload(3, offsets);
 }
 
 describe('PartitionOwners (conns > 1: members of one process hand partitions over)', () => {

@@ -1,38 +1,17 @@
 import { silentLogger } from '@tasks/core';
 import { Dispatcher } from '@tasks/core/transport';
 import { createDeferred, waitFor } from '@tasks/testing';
-import kafkajs, { type EachBatchPayload } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { FetchLoop } from '../../src/consumer/fetch-loop.js';
+import { batchPayload, type RecordedPayload } from './helpers/fake-kafkajs.js';
 
 function payload(
   partition: number,
   offsets: number[],
   heartbeat: () => Promise<void>,
-): EachBatchPayload & { resolved: string[] } {
-  const resolved: string[] = [];
-  return {
-    resolved,
-    batch: {
-      topic: 't',
-      partition,
-      messages: offsets.map((offset) => ({
-        key: null,
-        value: Buffer.from(`m-${offset}`),
-        timestamp: '1700000000000',
-        attributes: 0,
-        offset: String(offset),
-        headers: {},
-      })),
-    },
-    resolveOffset: (offset: string) => resolved.push(offset),
-    heartbeat,
-    pause: () => () => {},
-    commitOffsetsIfNecessary: async () => {},
-    uncommittedOffsets: () => ({ topics: [] }),
-    isRunning: () => true,
-    isStale: () => false,
-  } as unknown as EachBatchPayload & { resolved: string[] };
+): RecordedPayload {
+  return batchPayload(partition, offsets, { heartbeat });
 }
 
 describe('FetchLoop: the revocation wait before kafkajs re-joins', () => {

@@ -1,9 +1,10 @@
 import { ErrorCodes, type InboundMessage, isTasksError, silentLogger } from '@tasks/core';
 import { Dispatcher } from '@tasks/core/transport';
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { UndecodableBatchError, undecodableHeader } from '../../src/codecs/index.js';
 import { FetchLoop } from '../../src/consumer/fetch-loop.js';
+import { batchPayload } from './helpers/fake-kafkajs.js';
 
 function real(offset: number): KafkaMessage {
   return {
@@ -42,32 +43,16 @@ describe('a batch no codec could decode', () => {
       logger: silentLogger,
       report: (error) => reported.push(error),
     });
-    const resolved: string[] = [];
-    let paused = 0;
-    const payload = {
-      batch: {
-        topic: 'orders',
-        partition: 3,
-        messages: [real(40), real(41), standIn(42), standIn(43), real(44)],
-      },
-      resolveOffset: (offset: string) => resolved.push(offset),
-      heartbeat: async () => {},
-      pause: () => {
-        paused += 1;
-        return () => {};
-      },
-      commitOffsetsIfNecessary: async () => {},
-      uncommittedOffsets: () => ({ topics: [] }),
-      isRunning: () => true,
-      isStale: () => false,
-    } as unknown as EachBatchPayload;
+    const payload = batchPayload(3, [real(40), real(41), standIn(42), standIn(43), real(44)], {
+      topic: 'orders',
+    });
 
     await loop.eachBatch(payload);
     await loop.idle();
 
     expect(handled.map((m) => m.offset)).toEqual(['40', '41']);
-    expect(resolved).toEqual(['41']); // never past the undecodable record
-    expect(paused).toBe(1);
+    expect(payload.resolved).toEqual(['41']); // never past the undecodable record
+    expect(payload.paused.count).toBe(1);
     expect(reported).toHaveLength(1);
     const error = reported[0];
     expect(error).toBeInstanceOf(UndecodableBatchError);

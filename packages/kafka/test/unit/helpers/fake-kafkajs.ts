@@ -144,6 +144,53 @@ export function kafkaMessage(offset: number, value = `m-${offset}`): KafkaMessag
   };
 }
 
+/** An `eachBatch` payload as kafkajs's runner makes one, recording what the handler did with it. */
+export type RecordedPayload = EachBatchPayload & {
+  /** Offsets passed to `resolveOffset`, in order. */
+  readonly resolved: string[];
+  /** How many times the handler called `pause()`. */
+  readonly paused: { count: number };
+};
+
+export interface PayloadParts {
+  readonly topic?: string;
+  readonly heartbeat?: () => Promise<void>;
+  /** Called at each `pause()`; returns the resume function kafkajs would. */
+  readonly pause?: () => () => void;
+  readonly isRunning?: () => boolean;
+}
+
+/** One batch of `topic[partition]` (topic `t` by default); numbers become `kafkaMessage(n)`. */
+export function batchPayload(
+  partition: number,
+  messages: readonly (number | KafkaMessage)[],
+  parts: PayloadParts = {},
+): RecordedPayload {
+  const resolved: string[] = [];
+  const paused = { count: 0 };
+  const pause = parts.pause ?? (() => () => {});
+  return {
+    resolved,
+    paused,
+    batch: {
+      topic: parts.topic ?? 't',
+      partition,
+      highWatermark: '0',
+      messages: messages.map((m) => (typeof m === 'number' ? kafkaMessage(m) : m)),
+    },
+    resolveOffset: (offset: string) => resolved.push(offset),
+    heartbeat: parts.heartbeat ?? (async () => {}),
+    pause: () => {
+      paused.count += 1;
+      return pause();
+    },
+    commitOffsetsIfNecessary: async () => {},
+    uncommittedOffsets: () => ({ topics: [] }),
+    isRunning: parts.isRunning ?? (() => true),
+    isStale: () => false,
+  } as unknown as RecordedPayload;
+}
+
 /** The stand-in for a kafkajs `Consumer`. */
 export class FakeConsumer {
   readonly events = consumerEvents;
@@ -271,16 +318,9 @@ export class FakeConsumer {
   ): Delivery {
     const eachBatch = this.runConfig?.eachBatch;
     if (!eachBatch) throw new Error('run() with eachBatch was not called');
-    const resolved: string[] = [];
     const heartbeats = { count: 0 };
-    const payload = {
-      batch: {
-        topic,
-        partition,
-        highWatermark: '0',
-        messages: messages.map((m) => (typeof m === 'number' ? kafkaMessage(m) : m)),
-      },
-      resolveOffset: (offset: string) => resolved.push(offset),
+    const payload = batchPayload(partition, messages, {
+      topic,
       heartbeat: async () => {
         heartbeats.count += 1;
         await heartbeat();
@@ -289,14 +329,11 @@ export class FakeConsumer {
         this.paused.add(topic);
         return () => this.paused.delete(topic);
       },
-      commitOffsetsIfNecessary: async () => {},
-      uncommittedOffsets: () => ({ topics: [] }),
       isRunning: () => this.running,
-      isStale: () => false,
-    } as unknown as EachBatchPayload;
+    });
     const done = eachBatch(payload);
     done.catch(() => {});
-    return { done, resolved, heartbeats };
+    return { done, resolved: payload.resolved, heartbeats };
   }
 }
 
