@@ -1,8 +1,13 @@
 // One group member of the `members` contender: a TaskServer with a no-op task
 // (it returns nothing) in a process of its own. Starts when the parent says
-// `go` (so every member joins the same first generation), reports its first
-// message's time, then every 10 ms its count and its last message's time, and
-// on `stop` its CPU time from its first message on.
+// `go`, and reports its partitions as it joins. Until the parent says `open`
+// every run waits (so a member that joined first holds its processors and
+// fetches no further, instead of reading the backlog alone until the others
+// join: with `group.initial.rebalance.delay.ms=0`, the test broker's setting,
+// the first member forms the group's first generation by itself). Once open,
+// runs return at once; it reports its first message's time, then every 10 ms
+// its count and its last message's time, and on `stop` its CPU time from its
+// first message on.
 import {
   newTaskServer,
   newTaskServerCtx,
@@ -23,6 +28,7 @@ export interface MemberConfig {
 /** Parent <- member messages. */
 export type MemberReport =
   | { readonly type: 'ready' }
+  | { readonly type: 'partitions'; readonly partitions: number }
   | { readonly type: 'first'; readonly at: number }
   | { readonly type: 'count'; readonly count: number; readonly at: number }
   | { readonly type: 'cpu'; readonly seconds: number; readonly count: number };
@@ -35,6 +41,8 @@ const send = (report: MemberReport) => process.send?.(report);
 const now = () => performance.timeOrigin + performance.now();
 
 let count = 0;
+let open = false;
+const opened = Promise.withResolvers<void>();
 let reported = 0;
 let lastAt = 0;
 let cpuFirst: NodeJS.CpuUsage | undefined;
@@ -51,14 +59,13 @@ const server = newTaskServer(
     }),
     withFuncRegister((factory) =>
       factory.gen('bench', () => ({
-        run: () => {
-          count += 1;
-          lastAt = now();
-          if (count === 1) {
-            cpuFirst = process.cpuUsage();
-            send({ type: 'first', at: lastAt });
-          }
-        },
+        // A run held before `open` that lost its partition meanwhile is the new owner's to count.
+        run: (ctx) =>
+          open
+            ? tick()
+            : opened.promise.then(() => {
+                if (!ctx.signal.aborted) tick();
+              }),
         stop() {},
       })),
     ),
@@ -66,7 +73,30 @@ const server = newTaskServer(
   { transport: new KafkaTransport({ logger: silentLogger }), logger: silentLogger },
 );
 
+function tick(): void {
+  count += 1;
+  lastAt = now();
+  if (count === 1) {
+    cpuFirst = process.cpuUsage();
+    send({ type: 'first', at: lastAt });
+  }
+}
+
+let partitions = -1;
 const reporter = setInterval(() => {
+  if (!open) {
+    const held = server
+      .status()
+      .consumers.reduce(
+        (sum, consumer) => sum + (consumer.joined ? consumer.partitions.length : 0),
+        0,
+      );
+    if (held !== partitions) {
+      partitions = held;
+      send({ type: 'partitions', partitions });
+    }
+    return;
+  }
   if (count === reported) return;
   reported = count;
   send({ type: 'count', count, at: lastAt });
@@ -75,6 +105,9 @@ const reporter = setInterval(() => {
 process.on('message', (message: { type: string }) => {
   if (message.type === 'go') {
     void server.start();
+  } else if (message.type === 'open') {
+    open = true;
+    opened.resolve();
   } else if (message.type === 'stop') {
     const cpu = process.cpuUsage(cpuFirst);
     clearInterval(reporter);

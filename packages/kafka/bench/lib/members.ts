@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BenchError } from './bench-error.ts';
-import { uniqueName } from './kafka.ts';
+import { partitions, uniqueName } from './kafka.ts';
 import type { MemberConfig, MemberReport } from './member-child.ts';
 import type { Rate } from './meter.ts';
 import type { ConsumerSettings } from './task-server.ts';
@@ -18,10 +18,15 @@ export interface MembersRun {
 }
 
 /**
- * The no-op task in `members` processes of one group: msg/s by the wall clock
- * from the first message any member ran to the last one each member had run
- * when together they counted `messages` (each reports every 10 ms), and per
- * CPU-second of all the members together (from each one's first message).
+ * The no-op task in `members` processes of one group. The members start
+ * together and hold their runs until the group has dealt every partition
+ * among all of them (each reports its partitions as it joins): otherwise the
+ * first to join reads the backlog alone until the rebalance the others
+ * cause, and that stall lands in the figure. Then msg/s by the wall clock
+ * from the end of the warm-up (the first tenth of the records, as the other
+ * contenders) to the last message each member had run when together they
+ * counted `messages` (each reports every 10 ms), and per CPU-second of all
+ * the members together (from each one's first message).
  */
 export async function tasksInMembers(run: MembersRun): Promise<Rate> {
   const config: MemberConfig = {
@@ -32,8 +37,11 @@ export async function tasksInMembers(run: MembersRun): Promise<Rate> {
   };
   const counts = new Array<number>(run.members).fill(0);
   const lastAt = new Array<number>(run.members).fill(0);
-  let first = Number.POSITIVE_INFINITY;
+  const dealt = new Array<number>(run.members).fill(0);
+  const warmup = Math.floor(run.messages / 10);
+  let warm: { readonly at: number; readonly count: number } | undefined;
   const done = Promise.withResolvers<number>();
+  const formed = Promise.withResolvers<void>();
   const ready: Promise<void>[] = [];
   const children: ChildProcess[] = [];
   for (let i = 0; i < run.members; i++) {
@@ -45,11 +53,19 @@ export async function tasksInMembers(run: MembersRun): Promise<Rate> {
     ready.push(isReady.promise);
     member.on('message', (report: MemberReport) => {
       if (report.type === 'ready') isReady.resolve();
-      else if (report.type === 'first') first = Math.min(first, report.at);
-      else if (report.type === 'count') {
+      else if (report.type === 'partitions') {
+        dealt[i] = report.partitions;
+        // Every partition dealt once, and none of the members left without one.
+        const each = Math.min(1, Math.floor(partitions / run.members));
+        if (dealt.reduce((a, b) => a + b, 0) === partitions && dealt.every((d) => d >= each)) {
+          formed.resolve();
+        }
+      } else if (report.type === 'count') {
         counts[i] = report.count;
         lastAt[i] = report.at;
-        if (counts.reduce((a, b) => a + b, 0) >= run.messages) done.resolve(Math.max(...lastAt));
+        const total = counts.reduce((a, b) => a + b, 0);
+        if (!warm && total >= warmup) warm = { at: Math.max(...lastAt), count: total };
+        if (total >= run.messages) done.resolve(Math.max(...lastAt));
       }
     });
     member.on('exit', (code) => {
@@ -68,6 +84,8 @@ export async function tasksInMembers(run: MembersRun): Promise<Rate> {
   try {
     await Promise.all(ready);
     for (const member of children) member.send({ type: 'go' });
+    await Promise.race([formed.promise, done.promise]);
+    for (const member of children) member.send({ type: 'open' });
     const last = await done.promise;
     const cpu = await Promise.all(
       children.map(
@@ -82,7 +100,7 @@ export async function tasksInMembers(run: MembersRun): Promise<Rate> {
     );
     const total = counts.reduce((a, b) => a + b, 0);
     return {
-      perSecond: ((run.messages - 1) / (last - first)) * 1000,
+      perSecond: ((total - warm!.count) / (last - warm!.at)) * 1000,
       perCpuSecond: total / cpu.reduce((a, b) => a + b, 0),
     };
   } finally {
