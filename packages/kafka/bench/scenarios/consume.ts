@@ -94,14 +94,13 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       : [];
   const platformaticFigures = [
     {
-      label:
-        "@tasks, worker's defaults / raw @platformatic/kafka by the wall clock (median of per-round ratios)",
+      label: '@tasks defaults / raw @platformatic/kafka, wall clock (median of per-round ratios)',
       value: round(r.ratio('tasksDefaults', 'platformatic', 'wall'), 2),
       unit: 'x',
     },
     {
       label:
-        "@tasks, worker's defaults / raw @platformatic/kafka per CPU-second (median of per-round ratios)",
+        '@tasks defaults / raw @platformatic/kafka per CPU-second (median of per-round ratios)',
       value: round(r.ratio('tasksDefaults', 'platformatic', 'cpu'), 2),
       unit: 'x',
     },
@@ -109,7 +108,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       ? [
           {
             label:
-              'raw @platformatic/kafka / Go kq consumer by the wall clock (median of per-round ratios)',
+              'raw @platformatic/kafka / Go kq consumer, wall clock (median of per-round ratios)',
             value: round(r.ratio('platformatic', 'goKq', 'wall'), 2),
             unit: 'x',
           },
