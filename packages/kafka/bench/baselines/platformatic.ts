@@ -19,10 +19,10 @@ export interface PlatformaticRun {
  * The fetch and group settings of the raw kafkajs contenders, which run with
  * kafkajs's consumer defaults: at least 1 byte, at most 10 MiB per fetch and
  * 1 MiB per partition, a 30 s session with a heartbeat every 3 s, read
- * committed. The per-partition cap matters: with @platformatic/kafka's own
- * default (50 MiB for the fetch and, unset, for each partition) a partition of
- * the bench topic comes back in one response and each message cost about
- * twice the CPU (about 5 us against 2.4 us, 2026-12-02, this machine).
+ * committed. The caps matter: with @platformatic/kafka's own defaults (50 MiB
+ * for the fetch and, unset, for each partition) each message cost about twice
+ * the CPU (about 5 us against 2.4 us, 2026-12-02, this machine, the rest of
+ * the settings alike).
  */
 export const platformaticSettings = {
   minBytes: 1,
