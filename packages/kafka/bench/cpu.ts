@@ -4,10 +4,11 @@
 // `node --cpu-prof packages/kafka/bench/cpu.ts tuned <topic>`.
 //   node packages/kafka/bench/cpu.ts produce [count]        prints a topic name
 //   node packages/kafka/bench/cpu.ts <contender> <topic> [count] [--json]
-// contenders: batch, each-message, tuned, tuned-async, defaults, sampler0,
-// sampler1, members<N>. KAFKA_BROKERS names the broker (default 127.0.0.1:9092).
+// contenders: batch, each-message, platformatic, tuned, tuned-async, defaults,
+// sampler0, sampler1, members<N>. KAFKA_BROKERS names the broker (default 127.0.0.1:9092).
 import { kqConfDefaults } from '@tasks/core';
 import { rawEachBatch, rawEachMessage } from './baselines/kafkajs.ts';
+import { rawPlatformatic } from './baselines/platformatic.ts';
 import { kafkaClient, produceBacklog, uniqueName } from './lib/kafka.ts';
 import { tasksInMembers } from './lib/members.ts';
 import type { Rate } from './lib/meter.ts';
@@ -39,6 +40,8 @@ export async function runContender(
       return rawEachBatch(raw);
     case 'each-message':
       return rawEachMessage(raw);
+    case 'platformatic':
+      return rawPlatformatic({ brokers, topic, messages, maxWaitMs: raw.maxWaitMs });
     case 'tuned':
       return tasksOnKafka({ ...base, settings: tunedSettings });
     case 'tuned-async':

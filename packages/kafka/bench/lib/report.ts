@@ -59,7 +59,7 @@ export function markdown(report: Report): string {
     '',
     `\`${report.command}\`: ${report.durationSeconds} s; medians of ${report.rounds} alternating rounds (spread = min-max of the rounds).`,
     '',
-    `Machine: ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, ${m.platform}; Node ${m.node}, kafkajs ${m.kafkajs}, ${m.go ?? 'no Go'}; commit ${m.commit}.`,
+    `Machine: ${m.cpus} x ${m.cpuModel}, ${m.memoryGb} GB, ${m.platform}; Node ${m.node}, kafkajs ${m.kafkajs}, @platformatic/kafka ${m.platformaticKafka}, ${m.go ?? 'no Go'}; commit ${m.commit}.`,
     `Load average at start ${(m.loadAverageAtStart as number[]).join(' ')}, at end ${report.loadAverageAtEnd.join(' ')}. ${report.conditions}`,
     '',
     brokerLine(report.broker),

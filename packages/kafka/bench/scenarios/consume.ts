@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { goKq } from '../baselines/go-kq.ts';
 import { rawEachMessage } from '../baselines/kafkajs.ts';
+import { platformaticSettings } from '../baselines/platformatic.ts';
 import { workerDefaults } from '../cpu.ts';
 import { isolated } from '../lib/isolated.ts';
 import { kafkaClient, partitions, produceBacklog, recordBytes, uniqueName } from '../lib/kafka.ts';
@@ -24,6 +25,8 @@ export interface ConsumeContext {
  * The tuned one-process
  * server against raw kafkajs `eachBatch` and `eachMessage`, and the server
  * with the worker's defaults against the Go kq consumer with kq's defaults.
+ * A raw `@platformatic/kafka` consumer (no target) shows how near another
+ * Node client's own loop gets to the Go consumer.
  */
 export async function noop(ctx: ConsumeContext, messages: number): Promise<ScenarioResult> {
   const kafka = kafkaClient(ctx.brokers);
@@ -35,6 +38,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
   const contenders: Contender[] = [
     { name: 'eachBatch', run: own('batch') },
     { name: 'eachMessage', run: own('each-message') },
+    { name: 'platformatic', run: own('platformatic') },
     { name: 'tasksTuned', run: own('tuned') },
     { name: 'tasksTunedAsync', run: own('tuned-async') },
     { name: 'tasksDefaults', run: own('defaults') },
@@ -88,6 +92,29 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
             : []),
         ]
       : [];
+  const platformaticFigures = [
+    {
+      label: '@tasks defaults / raw @platformatic/kafka, wall clock (median of per-round ratios)',
+      value: round(r.ratio('tasksDefaults', 'platformatic', 'wall'), 2),
+      unit: 'x',
+    },
+    {
+      label:
+        '@tasks defaults / raw @platformatic/kafka per CPU-second (median of per-round ratios)',
+      value: round(r.ratio('tasksDefaults', 'platformatic', 'cpu'), 2),
+      unit: 'x',
+    },
+    ...(goBinary
+      ? [
+          {
+            label:
+              'raw @platformatic/kafka / Go kq consumer, wall clock (median of per-round ratios)',
+            value: round(r.ratio('platformatic', 'goKq', 'wall'), 2),
+            unit: 'x',
+          },
+        ]
+      : []),
+  ];
   if (goBinary) {
     targets.push(
       target(
@@ -110,6 +137,11 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       workerDefaults,
       processesInOneGroup: members >= 2 ? members : 'skipped: one core',
       rawMaxWaitMs: tunedSettings.maxWaitMs,
+      platformatic: {
+        ...platformaticSettings,
+        maxWaitMs: tunedSettings.maxWaitMs,
+        reading: "the consume() stream in flowing mode ('data'), key and value decoded to strings",
+      },
       goKq: goBinary
         ? {
             ...workerDefaults,
@@ -123,6 +155,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
     figures: [
       ...fromRounds('raw kafkajs eachBatch', r, 'eachBatch'),
       ...fromRounds('raw kafkajs eachMessage', r, 'eachMessage'),
+      ...fromRounds('raw @platformatic/kafka, its stream in flowing mode', r, 'platformatic'),
       ...(goBinary ? fromRounds("Go kq consumer (kafka-go, kq's defaults)", r, 'goKq') : []),
       ...fromRounds('@tasks, processors 64, consumers 4', r, 'tasksTuned'),
       ...fromRounds('@tasks, processors 64, consumers 4, an async task', r, 'tasksTunedAsync'),
@@ -134,6 +167,7 @@ export async function noop(ctx: ConsumeContext, messages: number): Promise<Scena
       },
       ...fromRounds("@tasks, worker's defaults (processors 8, consumers 8)", r, 'tasksDefaults'),
       ...membersFigures,
+      ...platformaticFigures,
       {
         label: '@tasks tuned / eachBatch by the wall clock (median of per-round ratios)',
         value: round(r.ratio('tasksTuned', 'eachBatch', 'wall'), 2),
