@@ -124,6 +124,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
       joined: false,
       partitions: [],
       uncommitted: 0,
+      heldPartitions: [],
     });
     const starting = h.member.start();
     const flag = settledFlag(starting);
