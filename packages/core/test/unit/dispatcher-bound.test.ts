@@ -236,6 +236,31 @@ describe('Dispatcher: the bound on a partition ledger (maxUncommitted)', () => {
     expect(h.logs.filter((l) => l.level === 'info')).toHaveLength(1);
   });
 
+  it('keeps a partition listed, and warns no more, while it refills the bound before draining to half of it', async () => {
+    const h = harness({ maxUncommitted: 20 });
+    const first = h.hold(0, 0);
+    const second = h.hold(0, 5);
+    const feeder = feed(h.dispatcher, 0, 500);
+    await waitFor(() => feeder.parked() && h.dispatcher.inFlight === 2, 'held at offsets 0 and 5');
+    expect(feeder.fed()).toBe(20);
+    // The watermark moves to 5: 15 above it, more than half the bound, so it is not drained.
+    first.resolve();
+    await waitFor(
+      () => feeder.fed() === 25 && feeder.parked() && h.dispatcher.inFlight === 1,
+      'held again at offset 5',
+    );
+    expect(h.dispatcher.held()).toEqual([
+      expect.objectContaining({ partition: 0, offset: '5', uncommitted: 20 }),
+    ]);
+    expect(h.logs.map((l) => l.level)).toEqual(['warn']);
+    second.resolve();
+    await feeder.done;
+    await h.dispatcher.idle();
+    expect(h.logs.map((l) => l.level)).toEqual(['warn', 'info']);
+    expect(h.dispatcher.held()).toEqual([]);
+    expect(h.finished.size).toBe(500);
+  });
+
   it('forgets the hold when the partition is revoked', async () => {
     const h = harness({ maxUncommitted: 10 });
     h.hold(0, 0);
