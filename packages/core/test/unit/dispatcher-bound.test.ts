@@ -286,6 +286,46 @@ describe('Dispatcher: the bound on a partition ledger (maxUncommitted)', () => {
     await feeder.done;
   });
 
+  it("never holds the benchmark's key-scaling shape at the default bound (1,000 keys waiting on each other, processors 64)", async () => {
+    // pnpm bench's key-scaling: one partition, 10,000 messages, 1,000 keys, runs of 0 to 5 ms.
+    const spread = (n: number) => {
+      let x = Math.imul(n ^ 0x9e3779b9, 0x85ebca6b);
+      x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+      return ((x ^ (x >>> 16)) >>> 0) / 2 ** 32;
+    };
+    const logs: string[] = [];
+    let finished = 0;
+    const dispatcher = new Dispatcher({
+      processors: 64,
+      ordering: 'key',
+      logger: {
+        debug: () => {},
+        info: (message) => logs.push(message),
+        warn: (message) => logs.push(message),
+        error: (message) => logs.push(message),
+      },
+      handler: async (message) => {
+        await new Promise((resolve) => setTimeout(resolve, spread(Number(message.offset)) * 5));
+        finished += 1;
+      },
+    });
+    const state = dispatcher.partition(T, 0);
+    const never = new AbortController().signal;
+    let most = 0;
+    for (let offset = 0; offset < 10_000; offset++) {
+      const message = inbound(T, offset, {
+        keyText: `k${Math.floor(spread(-1 - offset) * 1_000)}`,
+      });
+      while (!dispatcher.tryDispatch(state, message, offset)) await dispatcher.ready(state, never);
+      most = Math.max(most, state.aboveWatermark);
+    }
+    await dispatcher.idle();
+    expect(finished).toBe(10_000);
+    expect(logs).toEqual([]);
+    // About 300 when measured: the default leaves a wide margin.
+    expect(most).toBeLessThan(defaultMaxUncommitted(64) / 5);
+  });
+
   it('refuses a maxUncommitted that is not a whole number >= 1, naming the field', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       let caught: unknown;
