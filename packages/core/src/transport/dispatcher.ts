@@ -119,12 +119,13 @@ export class Dispatcher {
         'invalid Dispatcher options',
       );
     }
-    // Unset, it leaves room for every run and every message parked behind a key.
+    // Unset, it leaves room for every run and every message parked behind a key
+    // (the default's 32 per processor covers the default 16 parked per processor).
     const maxUncommitted =
       options.maxUncommitted ??
       Math.max(
         defaultMaxUncommitted(options.processors),
-        (options.maxParked ?? options.processors * 16) + options.processors,
+        (options.maxParked ?? 0) + options.processors,
       );
     if (!Number.isInteger(maxUncommitted) || maxUncommitted < 1) {
       throw new ConfigError(
@@ -407,11 +408,13 @@ export class Dispatcher {
         waiters.splice(i, 1);
         waiter.state.waiting -= 1;
         waiter.resolve(false);
+      } else if (waiter.state.aboveWatermark >= this.#maxUncommitted) {
+        // At the bound: it (and its partition's later waiters) waits for the watermark.
+        this.#hold(waiter.state);
+        i += 1;
       } else if (this.#byKey) {
         let admitted = false;
-        if (waiter.state.aboveWatermark >= this.#maxUncommitted) {
-          this.#hold(waiter.state);
-        } else if (!held?.has(waiter.state)) {
+        if (!held?.has(waiter.state)) {
           try {
             admitted = this.#admitKeyed(waiter.state, waiter.message, waiter.offset);
           } catch (error) {

@@ -1,5 +1,5 @@
 import { ConfigError, defaultMaxUncommitted, ErrorCodes, type InboundMessage } from '@tasks/core';
-import { Dispatcher, type DispatcherOptions, type PartitionState } from '@tasks/core/transport';
+import { Dispatcher, type DispatcherOptions, PartitionState } from '@tasks/core/transport';
 import { describe, expect, it } from 'vitest';
 import { type Deferred, deferred, flush, inbound, waitFor } from './support.js';
 
@@ -118,6 +118,9 @@ describe('Dispatcher: the bound on a partition ledger (maxUncommitted)', () => {
       await flush();
       expect(h.runs.size).toBe(10);
       expect(h.dispatcher.partition(T, 0).aboveWatermark).toBe(10);
+      // The bound was first met by a waiting dispatch as a processor freed: still listed and logged.
+      expect(h.dispatcher.held()).toEqual([expect.objectContaining({ partition: 0, offset: '0' })]);
+      expect(h.logs.filter((l) => l.level === 'warn')).toHaveLength(1);
       gate.resolve();
       expect(await Promise.all(results)).toEqual(Array.from({ length: 30 }, () => true));
       await h.dispatcher.idle();
@@ -233,7 +236,32 @@ describe('Dispatcher: the bound on a partition ledger (maxUncommitted)', () => {
     await h.dispatcher.idle();
     expect(h.dispatcher.held()).toEqual([]);
     expect(h.logs.filter((l) => l.level === 'warn')).toHaveLength(1);
-    expect(h.logs.filter((l) => l.level === 'info')).toHaveLength(1);
+    const drained = h.logs.filter((l) => l.level === 'info');
+    expect(drained).toHaveLength(1);
+    expect(drained[0]!.message).toMatch(
+      /^partition orders\[3\] drained below maxUncommitted after \d+ ms$/,
+    );
+    expect(drained[0]!.fields).toEqual({ topic: T, partition: 3, heldMs: expect.any(Number) });
+    const { heldMs } = drained[0]!.fields as { heldMs: number };
+    expect(heldMs).toBeGreaterThanOrEqual(0);
+    expect(heldMs).toBeLessThan(60_000);
+  });
+
+  it('counts a partition drained once exactly half the bound is left above the watermark', async () => {
+    const h = harness({ maxUncommitted: 20 });
+    const first = h.hold(0, 0);
+    h.hold(0, 10);
+    const feeder = feed(h.dispatcher, 0, 100);
+    await waitFor(() => feeder.parked() && h.dispatcher.inFlight === 2, 'held at offsets 0 and 10');
+    // The watermark moves to 10: offsets 10 to 19 are left, half the bound.
+    first.resolve();
+    await waitFor(
+      () => feeder.fed() === 30 && feeder.parked() && h.dispatcher.inFlight === 1,
+      'held again at offset 10',
+    );
+    expect(h.logs.map((l) => l.level)).toEqual(['warn', 'info', 'warn']);
+    feeder.stop();
+    await feeder.done;
   });
 
   it('keeps a partition listed, and warns no more, while it refills the bound before draining to half of it', async () => {
@@ -326,6 +354,29 @@ describe('Dispatcher: the bound on a partition ledger (maxUncommitted)', () => {
     expect(most).toBeLessThan(defaultMaxUncommitted(64) / 5);
   });
 
+  it('knows no unfinished offset in an empty or finished ledger (firstUnfinished -1)', () => {
+    const state = new PartitionState(T, 0);
+    expect(state.firstUnfinished).toBe(-1);
+    const seq = state.begin(7);
+    expect(state.firstUnfinished).toBe(7);
+    expect(state.aboveWatermark).toBe(1);
+    state.complete(seq);
+    expect(state.firstUnfinished).toBe(-1);
+    expect(state.aboveWatermark).toBe(0);
+  });
+
+  it('takes maxUncommitted 1: one message of a partition at a time above the watermark', async () => {
+    const h = harness({ maxUncommitted: 1 });
+    const gate = h.hold(0, 0);
+    const feeder = feed(h.dispatcher, 0, 10);
+    await feeder.settled();
+    expect(feeder.fed()).toBe(1);
+    gate.resolve();
+    await feeder.done;
+    await h.dispatcher.idle();
+    expect(h.finished.size).toBe(10);
+  });
+
   it('refuses a maxUncommitted that is not a whole number >= 1, naming the field', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       let caught: unknown;
@@ -336,7 +387,10 @@ describe('Dispatcher: the bound on a partition ledger (maxUncommitted)', () => {
       }
       expect(caught).toBeInstanceOf(ConfigError);
       expect((caught as ConfigError).code).toBe(ErrorCodes.ConfigInvalid);
-      expect((caught as ConfigError).problems[0]!.path).toBe('maxUncommitted');
+      expect((caught as ConfigError).problems).toEqual([
+        { path: 'maxUncommitted', message: `must be a whole number >= 1, got ${bad}` },
+      ]);
+      expect((caught as ConfigError).message).toContain('invalid Dispatcher options');
     }
   });
 });
