@@ -1,6 +1,7 @@
 export {
   applyKafkaEnv,
   type CompressionName,
+  defaultMaxUncommitted,
   type KqConf,
   kqConfDefaults,
   kqConfSchema,
@@ -133,6 +134,7 @@ export type { Ordering } from './transport/ordering.js';
 export type { OutboundMessage, PushMiddleware } from './transport/push.js';
 export type {
   ConsumerStatus,
+  HeldPartition,
   InboundMessage,
   MessageHandler,
   MessageHeaders,

@@ -32,6 +32,15 @@ export const kqConfDefaults = {
   deadLetter: { enabled: true },
 } as const;
 
+/**
+ * The `maxUncommitted` of a conf that sets none: 10,000 messages per
+ * partition, or 32 per processor when that is more (so the room a key-ordered
+ * partition parks behind busy keys, 16 per processor, always fits below it).
+ */
+export function defaultMaxUncommitted(processors: number): number {
+  return Math.max(10_000, processors * 32);
+}
+
 /** The dead-letter topic of a conf that names none: `<topic>.dlq`. */
 export const deadLetterSuffix = '.dlq';
 
@@ -156,6 +165,16 @@ export const kqConfFields = {
     ),
     kqConfDefaults.ordering,
   ),
+  maxUncommitted: v.optional(
+    v.pipe(
+      v.number(got('must be a whole number of at least 1')),
+      v.integer(got('must be a whole number of at least 1')),
+      v.minValue(1, got('must be a whole number of at least 1')),
+      v.description(
+        'Messages of one partition begun above its commit watermark at most (running, or finished behind a run still going). At the bound the partition is paused until the run holding the watermark ends; other partitions go on. Default: 10000, or 32 x processors when more.',
+      ),
+    ),
+  ),
   taskTimeoutMs: wholeNumber(
     0,
     kqConfDefaults.taskTimeoutMs,
@@ -275,9 +294,10 @@ export const kqConfValidator = v.pipe(
     ),
     ['deadLetter', 'topic'],
   ),
-  // The dead-letter topic is always named once resolved.
+  // The dead-letter topic and maxUncommitted are always set once resolved.
   v.transform((conf) => ({
     ...conf,
+    maxUncommitted: conf.maxUncommitted ?? defaultMaxUncommitted(conf.processors),
     deadLetter: {
       enabled: conf.deadLetter.enabled,
       topic: conf.deadLetter.topic ?? `${conf.topic}${deadLetterSuffix}`,

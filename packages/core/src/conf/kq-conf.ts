@@ -13,6 +13,7 @@ import {
 
 export {
   type CompressionName,
+  defaultMaxUncommitted,
   type KqConf,
   kqConfDefaults,
   kqConfSchema,

@@ -35,6 +35,11 @@ export class CommitTracker {
     return state;
   }
 
+  /** Every partition tracked (for status, not the hot path). */
+  *partitions(): IterableIterator<PartitionState> {
+    for (const byPartition of this.#partitions.values()) yield* byPartition.values();
+  }
+
   #find(topic: string, partition: number): PartitionState | undefined {
     return this.#partitions.get(topic)?.get(partition);
   }

@@ -1,10 +1,12 @@
+import { defaultMaxUncommitted } from '../conf/kq-conf-schema.js';
 import { ConfigError } from '../errors/kinds.js';
+import type { Logger } from '../logger/logger.js';
 import { CommitTracker } from './commit-tracker.js';
 import { KeyLanes, type LaneKey, laneKeyOf, type ParkedRun } from './key-lanes.js';
 import type { Ordering } from './ordering.js';
 import type { PartitionState } from './partition-state.js';
 import { type MaybeSettleForm, type SettleHandler, settleForm } from './settle.js';
-import type { InboundMessage, MessageHandler } from './types.js';
+import type { HeldPartition, InboundMessage, MessageHandler } from './types.js';
 
 export interface DispatcherOptions {
   /** Handler runs in flight at once. */
@@ -18,6 +20,18 @@ export interface DispatcherOptions {
   readonly commitInOrder?: boolean;
   /** Under `ordering: 'key'`, messages accepted behind a busy key at most (default `processors * 16`). */
   readonly maxParked?: number;
+  /**
+   * Messages of one partition begun above its commit watermark at most
+   * (running, parked behind a key, or finished beyond a run still going);
+   * at the bound the partition's messages wait (`tryDispatch` says no,
+   * `ready` waits) until the watermark moves. Default `defaultMaxUncommitted(processors)`,
+   * or `maxParked + processors` when that is more.
+   */
+  readonly maxUncommitted?: number;
+  /** Told once when a partition reaches `maxUncommitted` (warn) and once when it drained (info). */
+  readonly logger?: Logger;
+  /** What those log lines start with, e.g. the group member (`group "g" on "t"`). */
+  readonly label?: string;
   readonly handler: MessageHandler;
 }
 
@@ -74,6 +88,11 @@ export class Dispatcher {
   readonly #commitInOrder: boolean;
   readonly #byKey: boolean;
   readonly #maxParked: number;
+  readonly #maxUncommitted: number;
+  /** A held partition counts as drained (logged, out of `held()`) at this many. */
+  readonly #drainedAt: number;
+  readonly #logger: Logger | undefined;
+  readonly #label: string;
   readonly #handler: MessageHandler;
   /** The handler's callback form, when core made it (`createMessageHandler`). */
   readonly #settleForm: SettleHandler | undefined;
@@ -100,6 +119,24 @@ export class Dispatcher {
         'invalid Dispatcher options',
       );
     }
+    // Unset, it leaves room for every run and every message parked behind a key
+    // (the default's 32 per processor covers the default 16 parked per processor).
+    const maxUncommitted =
+      options.maxUncommitted ??
+      Math.max(
+        defaultMaxUncommitted(options.processors),
+        (options.maxParked ?? 0) + options.processors,
+      );
+    if (!Number.isInteger(maxUncommitted) || maxUncommitted < 1) {
+      throw new ConfigError(
+        [{ path: 'maxUncommitted', message: `must be a whole number >= 1, got ${maxUncommitted}` }],
+        'invalid Dispatcher options',
+      );
+    }
+    this.#maxUncommitted = maxUncommitted;
+    this.#drainedAt = Math.floor(maxUncommitted / 2);
+    this.#logger = options.logger;
+    this.#label = options.label === undefined ? '' : `${options.label}: `;
     this.#processors = options.processors;
     const ordering = options.ordering ?? (options.commitInOrder ? 'partition' : 'unordered');
     this.#commitInOrder = ordering === 'partition';
@@ -128,6 +165,7 @@ export class Dispatcher {
     // A waiting dispatch of the same partition goes first (offset order); with free
     // processors every other waiter is one held back by its own partition's turn.
     if (state.waiting > 0) return false;
+    if (state.aboveWatermark >= this.#maxUncommitted) return this.#hold(state);
     if (this.#byKey) return this.#admitKeyed(state, message, offset);
     if (!this.#canStart(state)) return false;
     this.#start(state, message, offset);
@@ -217,9 +255,56 @@ export class Dispatcher {
   }
 
   #canStart(state: PartitionState): boolean {
+    if (state.aboveWatermark >= this.#maxUncommitted) return false;
     // Under key ordering a free processor (and room to park) means any message is taken.
     if (this.#byKey) return this.#active < this.#processors && this.#parked < this.#maxParked;
     return this.#active < this.#processors && !(this.#commitInOrder && state.running > 0);
+  }
+
+  /**
+   * The partition is at `maxUncommitted`: its message waits, and the first
+   * refusal since it last drained is logged. Returns false (the message is not taken).
+   */
+  #hold(state: PartitionState): false {
+    if (state.heldSince === 0) {
+      state.heldSince = Date.now();
+      this.#logger?.warn(
+        `${this.#label}partition ${state.topic}[${state.partition}] reached maxUncommitted (${this.#maxUncommitted} messages begun above its commit watermark): no more of its messages start until offset ${state.firstUnfinished} finishes`,
+        {
+          topic: state.topic,
+          partition: state.partition,
+          offset: String(state.firstUnfinished),
+          maxUncommitted: this.#maxUncommitted,
+        },
+      );
+    }
+    return false;
+  }
+
+  /** A held partition's ledger drained to half the bound: it counts as flowing again. */
+  #drained(state: PartitionState): void {
+    const heldMs = Date.now() - state.heldSince;
+    state.heldSince = 0;
+    this.#logger?.info(
+      `${this.#label}partition ${state.topic}[${state.partition}] drained below maxUncommitted after ${heldMs} ms`,
+      { topic: state.topic, partition: state.partition, heldMs },
+    );
+  }
+
+  /** Partitions held at `maxUncommitted` now (from the first refusal until the ledger drained to half). */
+  held(): HeldPartition[] {
+    const out: HeldPartition[] = [];
+    for (const state of this.tracker.partitions()) {
+      if (state.heldSince === 0) continue;
+      out.push({
+        topic: state.topic,
+        partition: state.partition,
+        offset: String(state.firstUnfinished),
+        since: state.heldSince,
+        uncommitted: state.aboveWatermark,
+      });
+    }
+    return out;
   }
 
   /** Begins tracking and runs the handler; throws (holding nothing) if the offset goes backwards. */
@@ -294,6 +379,7 @@ export class Dispatcher {
     if (state.generation === generation) {
       if (finished) state.complete(seq);
       else state.abandon(seq);
+      if (state.heldSince !== 0 && state.aboveWatermark <= this.#drainedAt) this.#drained(state);
     }
     this.#active -= 1;
     state.running -= 1;
@@ -322,6 +408,10 @@ export class Dispatcher {
         waiters.splice(i, 1);
         waiter.state.waiting -= 1;
         waiter.resolve(false);
+      } else if (waiter.state.aboveWatermark >= this.#maxUncommitted) {
+        // At the bound: it (and its partition's later waiters) waits for the watermark.
+        this.#hold(waiter.state);
+        i += 1;
       } else if (this.#byKey) {
         let admitted = false;
         if (!held?.has(waiter.state)) {

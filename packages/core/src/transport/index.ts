@@ -8,6 +8,7 @@ export { composePush, type OutboundMessage, type PushMiddleware } from './push.j
 export { type Settle, type SettleHandler, settleForm } from './settle.js';
 export type {
   ConsumerStatus,
+  HeldPartition,
   InboundMessage,
   MessageHandler,
   MessageHeaders,

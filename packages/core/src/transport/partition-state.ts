@@ -39,6 +39,12 @@ export class PartitionState {
   #lastBegun = -1;
   /** The first offset begun this generation (-1: none): what a never-committed partition counts from. */
   #firstBegun = -1;
+  /**
+   * When the partition reached the dispatcher's `maxUncommitted` (epoch ms),
+   * 0 when it is not held: set by the first refused dispatch, cleared once
+   * its ledger drained to half the bound (or at a revocation).
+   */
+  heldSince = 0;
   /** The next offset to commit (Kafka commits "the next offset to read"). */
   committable: number | undefined;
   committed: number | undefined;
@@ -140,6 +146,20 @@ export class PartitionState {
     return count;
   }
 
+  /**
+   * Entries from the first one not finished on (running, waiting behind a
+   * key, or finished beyond it): what the watermark holds back, and what a
+   * crash would run again. Constant time: the dispatcher's bound reads it per message.
+   */
+  get aboveWatermark(): number {
+    return this.#offsets.length - this.#head;
+  }
+
+  /** The offset holding the watermark back (the first begun and not finished), or -1 when none is. */
+  get firstUnfinished(): number {
+    return this.#head < this.#offsets.length ? this.#offsets[this.#head]! : -1;
+  }
+
   /** Entries the ledger holds (finished ones are dropped in chunks): bounded while commits advance. */
   get tracked(): number {
     return this.#offsets.length;
@@ -153,6 +173,7 @@ export class PartitionState {
   /** Revoked: the ledger empties and the generation moves on; runs in flight still count in `running`. */
   reset(): void {
     this.generation += 1;
+    this.heldSince = 0;
     this.#offsets = [];
     this.#states = [];
     this.#base = 0;

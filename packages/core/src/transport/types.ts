@@ -55,6 +55,18 @@ export type TransportEvent =
 
 export type TransportListener = (event: TransportEvent) => void;
 
+/** A partition that reached `maxUncommitted`: nothing more of it starts until the watermark moves. */
+export interface HeldPartition {
+  readonly topic: string;
+  readonly partition: number;
+  /** The first offset begun and not finished: the run holding the watermark back. */
+  readonly offset: string;
+  /** When it reached the bound (epoch ms). */
+  readonly since: number;
+  /** Messages begun above the watermark now (what a crash would run again, at least). */
+  readonly uncommitted: number;
+}
+
 /** Where one consumer (group member) is, for `TaskServer.status()`. Times are epoch ms. */
 export interface ConsumerStatus {
   readonly group: string;
@@ -70,6 +82,13 @@ export interface ConsumerStatus {
   readonly uncommitted: number;
   /** A wait in progress (joining, rebalancing, reconnecting) and since when. */
   readonly waiting?: { readonly what: string; readonly since: number };
+  /**
+   * Partitions that reached the conf's `maxUncommitted`: paused (no more of
+   * their messages start) until the run holding the watermark ends, and
+   * listed until their ledger drained to half the bound. Optional for
+   * transports written before it.
+   */
+  readonly heldPartitions?: readonly HeldPartition[];
 }
 
 /**

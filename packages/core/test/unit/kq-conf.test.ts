@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import {
   applyKafkaEnv,
   ConfigError,
+  defaultMaxUncommitted,
   ErrorCodes,
   kqConfDefaults,
   resolveKqConf,
@@ -48,6 +49,7 @@ describe('resolveKqConf', () => {
       forceCommit: true,
       commitInOrder: false,
       ordering: 'unordered',
+      maxUncommitted: 10_000,
       taskTimeoutMs: 0,
       unwrapEnvelope: true,
       deadLetter: { enabled: true, topic: 'orders.dlq' },
@@ -124,6 +126,27 @@ describe('resolveKqConf', () => {
       commitInOrder: true,
       ordering: 'key',
     });
+  });
+
+  it('bounds a partition ledger at 10000, or 32 per processor when that is more, unless MaxUncommitted says', () => {
+    expect(resolveKqConf({ ...minimal, processors: 64 }).maxUncommitted).toBe(10_000);
+    expect(resolveKqConf({ ...minimal, processors: 1_000 }).maxUncommitted).toBe(32_000);
+    expect(defaultMaxUncommitted(313)).toBe(10_016);
+    expect(resolveKqConf({ ...minimal, MaxUncommitted: 500 }).maxUncommitted).toBe(500);
+    expect(resolveKqConf({ ...minimal, maxUncommitted: 1, processors: 8 }).maxUncommitted).toBe(1);
+    // A resolved conf resolves to itself (the server re-checks what it is given).
+    const resolved = resolveKqConf({ ...minimal, maxUncommitted: 77 });
+    expect(resolveKqConf(resolved)).toEqual(resolved);
+  });
+
+  it('refuses a maxUncommitted that is not a whole number of at least 1, naming the field', () => {
+    for (const bad of [0, -5, 2.5, '100', null]) {
+      const error = configError(() => resolveKqConf({ ...minimal, MaxUncommitted: bad }));
+      expect(error.code).toBe(ErrorCodes.ConfigInvalid);
+      expect(problemAt(error, 'kafkaConf.maxUncommitted')).toBe(
+        `must be a whole number of at least 1, got ${JSON.stringify(bad)}`,
+      );
+    }
   });
 
   it('rejects an ordering it does not know, listing the ones it does', () => {

@@ -73,6 +73,9 @@ export class GroupMember {
     this.#dispatcher = new Dispatcher({
       processors: conf.processors,
       ordering: conf.ordering,
+      maxUncommitted: conf.maxUncommitted,
+      logger: deps.logger,
+      label: deps.label,
       handler,
     });
     this.#scheduler = new CommitScheduler({
@@ -133,6 +136,7 @@ export class GroupMember {
       joined: this.#state === 'running' && this.#consumer !== undefined && !waiting,
       partitions: this.#rebalance.partitionsOf(topic),
       uncommitted: this.#uncommitted,
+      heldPartitions: this.#dispatcher.held(),
       ...(this.#lastFetchAt === undefined ? {} : { lastFetchAt: this.#lastFetchAt }),
       ...(this.#lastCommitAt === undefined ? {} : { lastCommitAt: this.#lastCommitAt }),
       ...(this.#reconnectingSince === undefined

@@ -124,6 +124,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
       joined: false,
       partitions: [],
       uncommitted: 0,
+      heldPartitions: [],
     });
     const starting = h.member.start();
     const flag = settledFlag(starting);
@@ -219,6 +220,32 @@ describe('GroupMember over a fake kafkajs consumer', () => {
       return consumer.committed('t', 0).at(-1) === '3';
     });
     expect(consumer.committed('t', 0)).toEqual(['1', '3']);
+    await h.member.stop();
+  });
+
+  it("pauses a partition's batch at the conf's maxUncommitted behind a held run, says so once, and lists it in status()", async () => {
+    const h = setup({ conf: { processors: 4, maxUncommitted: 5 } });
+    const consumer = await h.start();
+    const held = h.gate(0);
+    const batch = consumer.deliver('t', 0, [0, 1, 2, 3, 4, 5, 6, 7]);
+    // Offsets of their own: the gates go by offset.
+    const other = consumer.deliver('t', 1, [10, 11, 12, 13, 14, 15, 16, 17]);
+    await other.done;
+    await waitFor(() => h.handled.filter((m) => m.partition === 0).length === 5);
+    await waitFor(() => h.handled.length === 13);
+    // Partition 1 went through; partition 0 waits with offsets 0 to 4 begun.
+    expect(h.handled.filter((m) => m.partition === 1)).toHaveLength(8);
+    expect(h.member.status().heldPartitions).toEqual([
+      { topic: 't', partition: 0, offset: '0', since: expect.any(Number), uncommitted: 5 },
+    ]);
+    const warnings = h.lines.filter((line) => line.includes('maxUncommitted'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^warn member: partition t\[0\] reached maxUncommitted \(5 /);
+    held.resolve();
+    await batch.done;
+    expect(batch.resolved).toEqual(['7']);
+    await waitFor(() => h.handled.length === 16);
+    await waitFor(() => h.member.status().heldPartitions?.length === 0);
     await h.member.stop();
   });
 

@@ -1,4 +1,5 @@
 import {
+  type ConsumerStatus,
   type DeadLetterSink,
   type MessageHandler,
   type ResolvedKqConf,
@@ -64,6 +65,15 @@ export class FakeTransport implements Transport {
   /** The group member ids this transport opened, in creation order. */
   get memberIds(): string[] {
     return this.#members.map((m) => m.memberId);
+  }
+
+  /**
+   * Where each group member is: its group, topic and partitions, and the
+   * partitions held at the conf's `maxUncommitted`. (A fake broker never
+   * loses a commit, so `uncommitted` stays 0.)
+   */
+  status(): ConsumerStatus[] {
+    return this.#members.map((m) => m.status());
   }
 
   /** Partitions this transport's members fetch now, ascending; only `topic`'s if given. */

@@ -1,4 +1,5 @@
 import {
+  type ConsumerStatus,
   ErrorCodes,
   type InboundMessage,
   type MessageHandler,
@@ -54,6 +55,7 @@ export class GroupMember implements GroupMemberHandle {
     this.#dispatcher = new Dispatcher({
       processors: options.conf.processors,
       ordering: options.conf.ordering,
+      maxUncommitted: options.conf.maxUncommitted,
       handler: commitPerRun ? (message) => this.#run(message) : options.handler,
     });
   }
@@ -65,6 +67,19 @@ export class GroupMember implements GroupMemberHandle {
 
   get state(): MemberState {
     return this.#state;
+  }
+
+  /** Where this member is, as `Transport.status()` reports it. */
+  status(): ConsumerStatus {
+    const { conf } = this.#options;
+    return {
+      group: conf.group,
+      topic: this.topic,
+      joined: this.#state === 'active',
+      partitions: this.partitions,
+      uncommitted: 0,
+      heldPartitions: this.#dispatcher.held(),
+    };
   }
 
   /** Joins the group; resolves once the rebalance that includes this member is done. */

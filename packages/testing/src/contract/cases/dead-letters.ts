@@ -179,4 +179,66 @@ export function deadLetterCases({ fixture }: CaseContext): void {
     expect((await readTopic(dlq)).map(valueText)).toEqual(['bad']);
     expect(server.stats.failed).toBe(1);
   });
+
+  it('a held dead letter pauses its partition at maxUncommitted messages begun above the watermark, the other partition flows, and every message completes once when the letter is written', async (ctx) => {
+    const f = fixture();
+    const { readTopic, refuseWrites } = f.harness;
+    if (!readTopic || !refuseWrites) return ctx.skip();
+    const topic = await f.topic(2);
+    const dlq = `${topic}.dlq`;
+    await f.harness.createTopic(dlq, 1);
+    const group = f.name('group');
+    const bound = 20;
+    const held = ids('p0', 200);
+    const other = ids('p1', 100);
+    // p0-1 fails for good; its dead letter cannot be written, so it holds partition 0.
+    const { task, succeeded } = poisonTask(new Set(['p0-1']), new Set());
+    const server = await f.server(
+      f.conf(topic, group, { processors: 4, maxUncommitted: bound }),
+      task,
+      serverOptions,
+    );
+    const accept = await refuseWrites(dlq);
+    await f.produce(topic, [
+      ...held.map((value) => ({ value, partition: 0 })),
+      ...other.map((value) => ({ value, partition: 1 })),
+    ]);
+    const heldPartitions = () => server.status().consumers.flatMap((c) => c.heldPartitions ?? []);
+    const done = (list: readonly string[]) => list.filter((id) => succeeded.has(id)).length;
+    await f.until(
+      () =>
+        done(other) === other.length &&
+        server.status().heldDeadLetters.length === 1 &&
+        heldPartitions()[0]?.offset === '1' &&
+        heldPartitions()[0]?.uncommitted === bound,
+      'partition 1 done, partition 0 held at the bound behind its dead letter',
+      () =>
+        `p0 ${done(held)}, p1 ${done(other)}; held ${JSON.stringify(heldPartitions())}; letters ${server.status().heldDeadLetters.length}`,
+    );
+    // Offset 0, then offsets 1 (the held run) to 20: the bound's 20 begun above the watermark.
+    expect(heldPartitions()).toEqual([
+      { topic, partition: 0, offset: '1', since: expect.any(Number), uncommitted: bound },
+    ]);
+    expect(done(held)).toBe(bound);
+    await f.until(
+      async () => (await f.committed(group, topic)).get(1) === String(other.length),
+      'partition 1 committed to its end while partition 0 is held',
+    );
+    expect(done(held)).toBe(bound);
+    expect((await f.committed(group, topic)).get(0)).toBe('1');
+
+    await accept();
+    await f.until(
+      () => done(held) === held.length - 1 && server.stats.deadLettered === 1,
+      'partition 0 resumed to its end and the dead letter written',
+      () => `p0 ${done(held)} of ${held.length - 1}; letters ${server.stats.deadLettered}`,
+    );
+    await committedToTheEnd(f, group, topic);
+    expect(heldPartitions()).toEqual([]);
+    // Nothing lost, nothing run twice.
+    for (const id of [...held, ...other]) {
+      if (id !== 'p0-1') expect(succeeded.get(id), id).toHaveLength(1);
+    }
+    expect((await readTopic(dlq)).map(valueText)).toEqual(['p0-1']);
+  });
 }
