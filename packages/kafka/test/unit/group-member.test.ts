@@ -463,6 +463,22 @@ describe('GroupMember over a fake kafkajs consumer', () => {
     await h.member.stop();
   });
 
+  it('a failed topic-metadata read is a failed connection attempt, retried, and makes no consumer', async () => {
+    const h = setup();
+    h.cluster.metadataError = connectionError('Connection error: metadata');
+    const starting = h.member.start();
+    await waitFor(() => h.of('error').length === 2);
+    expect(h.kafka.consumers).toEqual([]);
+    expect(h.of('error')[0]?.error).toMatchObject({ code: ErrorCodes.ConnectionFailed });
+    expect(h.of('error')[0]?.error.message).toContain('reading topic metadata');
+    h.cluster.metadataError = undefined;
+    const consumer = await h.running();
+    consumer.join({ t: [0] });
+    consumer.fetched();
+    await starting;
+    await h.member.stop();
+  });
+
   it("sizes each partition's share of a fetch by the topic's partition count", async () => {
     const h = setup({ conf: { maxBytes: 10 * 1_048_576 } });
     h.cluster.partitionCounts.set('t', 4);

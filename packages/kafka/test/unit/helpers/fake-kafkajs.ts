@@ -53,6 +53,8 @@ export class FakeCluster {
   adminConnectError: Error | undefined;
   /** Partitions per topic in topic metadata; a topic not named here has one. */
   readonly partitionCounts = new Map<string, number>();
+  /** Thrown by the next admin `fetchTopicMetadata()` calls while set. */
+  metadataError: Error | undefined;
   /** Every client made, in order (the transport makes a client and a probe per conf). */
   readonly clients: FakeKafka[] = [];
 
@@ -100,14 +102,17 @@ export class FakeKafka {
         if (cluster.adminConnectError) throw cluster.adminConnectError;
       },
       listTopics: async () => [...cluster.topics],
-      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
-        topics: topics.map((name) => ({
-          name,
-          partitions: Array.from({ length: cluster.partitionCounts.get(name) ?? 1 }, (_, i) => ({
-            partitionId: i,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+        if (cluster.metadataError) throw cluster.metadataError;
+        return {
+          topics: topics.map((name) => ({
+            name,
+            partitions: Array.from({ length: cluster.partitionCounts.get(name) ?? 1 }, (_, i) => ({
+              partitionId: i,
+            })),
           })),
-        })),
-      }),
+        };
+      },
       createTopics: async ({ topics }: { topics: Array<{ topic: string }> }) => {
         for (const { topic } of topics) {
           cluster.topics.add(topic);
