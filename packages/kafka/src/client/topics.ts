@@ -8,7 +8,8 @@ import type { CreateTopicsOptions } from './client-options.js';
  * how, otherwise throws a `TopicNotFound` `TransportError`. Connection
  * problems come out as `ConnectionFailed`. Uses a short-lived admin client.
  * With `countPartitions`, resolves with each topic's partition count (one
- * metadata request more); otherwise with an empty map.
+ * metadata request more, best effort: a failed read leaves the counts out);
+ * otherwise with an empty map.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -44,12 +45,15 @@ export async function ensureTopics(
     const missing = topics.filter((topic) => !existing.has(topic));
     const counts = new Map<string, number>();
     if (context.countPartitions && missing.length < topics.length) {
+      // Only a hint: a topic another client created a moment ago may have no
+      // leader in the metadata yet, and the counts are then left out.
       try {
         const present = topics.filter((topic) => existing.has(topic));
         const metadata = await admin.fetchTopicMetadata({ topics: present });
         for (const { name, partitions } of metadata.topics) counts.set(name, partitions.length);
       } catch (error) {
-        throw toTransportError(error, { operation: `${label}reading topic metadata`, brokers });
+        const reason = `${label}could not read the partition counts; fetch shares stay at the default`;
+        logger.debug(reason, { error });
       }
     }
     if (missing.length === 0) return counts;
