@@ -93,7 +93,7 @@ export class Supervisor {
 
   /** Starts every child; resolves with the code the supervisor should exit with. */
   run(): Promise<number> {
-    this.#slots.forEach((_, index) => this.#start(index));
+    for (let index = 0; index < this.#slots.length; index++) this.#start(index);
     return this.#done;
   }
 

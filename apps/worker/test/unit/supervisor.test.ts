@@ -110,7 +110,15 @@ describe('--processes on the command line', () => {
 
   it('hands the children the same arguments without --processes', () => {
     expect(
-      childArgs(['--config', 'w.yaml', '--processes', '2', '--transport', 'kafka', '--processes=3']),
+      childArgs([
+        '--config',
+        'w.yaml',
+        '--processes',
+        '2',
+        '--transport',
+        'kafka',
+        '--processes=3',
+      ]),
     ).toEqual(['--config', 'w.yaml', '--transport', 'kafka']);
   });
 });
