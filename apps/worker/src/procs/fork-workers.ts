@@ -27,6 +27,7 @@ export async function forkWorkers(
         stdio: 'inherit',
         detached: true,
       });
+      log(`supervisor: started process ${index} (pid ${child.pid})`);
       child.on('exit', (code, signal) => onExit({ code, signal }));
       child.on('error', (error) => log(`supervisor: process ${index}: ${error.message}`));
       return {

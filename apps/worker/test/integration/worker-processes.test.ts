@@ -47,8 +47,19 @@ function ranByProcess(stderr: string, prefix = ''): Map<number, number> {
 
 const total = (ran: Map<number, number>) => [...ran.values()].reduce((a, b) => a + b, 0);
 
-const running = (stderr: string) =>
-  [0, 1].every((i) => stderr.includes(`[process ${i}] worker "task-worker" running on kafka`));
+/** Whether each child printed its `running` line at least `times` times. */
+const running = (stderr: string, times = 1) =>
+  [0, 1].every(
+    (i) => stderr.split(`[process ${i}] worker "task-worker" running on kafka`).length - 1 >= times,
+  );
+
+/** The pid the supervisor last started child `index` with. */
+function pidOf(stderr: string, index: number): number {
+  const pids = [...stderr.matchAll(new RegExp(`started process ${index} \\(pid (\\d+)\\)`, 'g'))];
+  const pid = pids.at(-1)?.[1];
+  if (pid === undefined) throw new Error(`no pid for process ${index}\n${stderr}`);
+  return Number(pid);
+}
 
 let started: StartedWorker | undefined;
 afterEach(async () => {
@@ -64,7 +75,7 @@ describe('the built worker with --processes 2 on Kafka', () => {
     const { worker, pusher } = configs();
     started = startWorker(['--config', worker, '--processes', '2', '--transport', 'kafka'], kafka);
     const supervisor = started;
-    await supervisor.waitForStderr(running, 90_000);
+    await supervisor.waitForStderr((stderr) => running(stderr), 90_000);
 
     const push = await runWorker(
       ['--config', pusher, '--demo', '200', '--exit-when-idle'],
@@ -86,5 +97,42 @@ describe('the built worker with --processes 2 on Kafka', () => {
     for (const count of stopped.values()) expect(count, run.stderr).toBeGreaterThan(0);
     expect(run.stderr).toMatch(/supervisor: SIGTERM received: stopping 2 worker processes/);
     expect(run.stderr).not.toMatch(/failed [1-9]/);
+  });
+});
+
+describe('the built worker with --processes 2 on Kafka, a child killed', () => {
+  it('restarts the child after its backoff, and the group still settles every order', async () => {
+    const { worker, pusher } = configs();
+    started = startWorker(['--config', worker, '--processes', '2', '--transport', 'kafka'], kafka);
+    const supervisor = started;
+    await supervisor.waitForStderr((stderr) => running(stderr), 90_000);
+    const killed = pidOf(supervisor.output.stderr, 1);
+    process.kill(killed, 'SIGKILL');
+    await supervisor.waitForStderr(
+      (stderr) =>
+        /supervisor: process 1 exited with signal SIGKILL; restarting it in 1 s/.test(stderr),
+      30_000,
+    );
+    // The new process 1 joined the group.
+    await supervisor.waitForStderr(
+      (stderr) => stderr.split('[process 1] worker "task-worker" running on kafka').length - 1 >= 2,
+      90_000,
+    );
+    expect(pidOf(supervisor.output.stderr, 1)).not.toBe(killed);
+
+    const push = await runWorker(
+      ['--config', pusher, '--demo', '200', '--exit-when-idle'],
+      kafka,
+      110_000,
+    );
+    expect(push.code, push.stderr).toBe(0);
+    await supervisor.waitForStderr((stderr) => total(ranByProcess(stderr)) >= 100, 60_000);
+
+    supervisor.child.kill('SIGTERM');
+    const run = await supervisor.exited;
+    expect(run.code, run.stderr).toBe(0);
+    const stopped = ranByProcess(run.stderr, 'stopped: ');
+    expect(total(stopped), run.stderr).toBe(100);
+    expect(stopped.get(1), run.stderr).toBeGreaterThan(0);
   });
 });
