@@ -136,3 +136,18 @@ describe('the built worker with --processes 2 on Kafka, a child killed', () => {
     expect(stopped.get(1), run.stderr).toBeGreaterThan(0);
   });
 });
+
+describe('the built worker with --processes 2 on Kafka, the supervisor killed', () => {
+  it('leaves no orphans: each child drains and exits once its supervisor is gone', async () => {
+    const { worker } = configs();
+    started = startWorker(['--config', worker, '--processes', '2', '--transport', 'kafka'], kafka);
+    const supervisor = started;
+    await supervisor.waitForStderr((stderr) => running(stderr), 90_000);
+    supervisor.child.kill('SIGKILL');
+    // The children hold the same stderr pipe: it closes once both exited
+    // (the test would time out while one of them still ran).
+    const run = await supervisor.exited;
+    expect(run.stderr).toMatch(/^\[process 0\] stopped: ran 0 tasks/m);
+    expect(run.stderr).toMatch(/^\[process 1\] stopped: ran 0 tasks/m);
+  });
+});
