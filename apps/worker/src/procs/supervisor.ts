@@ -71,6 +71,8 @@ export class Supervisor {
   readonly #policy: RestartPolicy;
   readonly #slots: Slot[];
   #stopping = false;
+  /** The signal passed on to the children: one that ended a child that had no handler yet is a clean stop. */
+  #forwarded: NodeJS.Signals | undefined;
   #stoppedAt = 0;
   /** The code to exit with once every child exited, when something already decided it. */
   #code: number | undefined;
@@ -123,6 +125,7 @@ export class Supervisor {
   #stop(signal: NodeJS.Signals, now: number): void {
     this.#stopping = true;
     this.#stoppedAt = now;
+    this.#forwarded = signal;
     for (const slot of this.#slots) {
       if (slot.restartTimer !== undefined) {
         this.#deps.clearTimer(slot.restartTimer);
@@ -144,7 +147,8 @@ export class Supervisor {
     const slot = this.#slots[index]!;
     slot.child = undefined;
     if (this.#stopping) {
-      if (exit.code !== 0) {
+      // Still starting (its handlers not yet there), it ended by the signal itself: nothing to drain.
+      if (exit.code !== 0 && !(exit.signal !== null && exit.signal === this.#forwarded)) {
         this.#deps.log(`supervisor: process ${index} exited with ${describeExit(exit)}`);
         this.#code ??= exit.code ?? 1;
       }

@@ -151,3 +151,26 @@ describe('the built worker with --processes 2 on Kafka, the supervisor killed', 
     expect(run.stderr).toMatch(/^\[process 1\] stopped: ran 0 tasks/m);
   });
 });
+
+describe('the built worker with --processes 2, a configuration mistake', () => {
+  it('does not restart a child that exited 2: the supervisor stops the other and exits 2', async () => {
+    const id = randomUUID().slice(0, 8);
+    // Loads (the supervisor's check), but the children's routing refuses a topic no key routes to.
+    const path = write(`unrouted-${id}.yaml`, [
+      `TaskRoute: { order: procs-o-${id}, payment: procs-p-${id} }`,
+      'KafkaConf:',
+      `  - { Brokers: [${brokers}], Group: procs-${id}, Topic: procs-x-${id} }`,
+    ]);
+    const run = await runWorker(
+      ['--config', path, '--processes', '2', '--transport', 'kafka'],
+      kafka,
+      60_000,
+    );
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/RouteError \[TASKS_ROUTE_INVALID\]/);
+    expect(run.stderr).toMatch(
+      /supervisor: process \d exited with code 2 \(a configuration mistake\): stopping the others/,
+    );
+    expect(run.stderr).not.toMatch(/restarting/);
+  });
+});

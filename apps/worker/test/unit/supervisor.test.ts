@@ -149,6 +149,21 @@ describe('the supervisor of --processes', () => {
     expect(await h.code()).toBe(1);
   });
 
+  it('takes a child ended by the forwarded signal itself (before its handlers) as stopped', async () => {
+    const h = harness(2);
+    h.supervisor.signal('SIGTERM');
+    h.latest(0).exit({ code: null, signal: 'SIGTERM' });
+    h.latest(1).exit({ code: 0, signal: null });
+    expect(await h.code()).toBe(0);
+  });
+
+  it('exits 1 for a child killed by another signal during the drain', async () => {
+    const h = harness(1);
+    h.supervisor.signal('SIGTERM');
+    h.latest(0).exit({ code: null, signal: 'SIGKILL' });
+    expect(await h.code()).toBe(1);
+  });
+
   it('kills the children and exits 130 on a second Ctrl-C, not on a duplicate', async () => {
     const h = harness(2);
     h.supervisor.signal('SIGINT');
