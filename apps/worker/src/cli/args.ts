@@ -95,7 +95,8 @@ export function parseWorkerArgs(
   const demoInvalid = count('demo-invalid', values['demo-invalid'], 0);
   if (demoInvalid > demo) throw new UsageError('--demo-invalid cannot exceed --demo');
   const exitWhenIdle = values['exit-when-idle'] ?? false;
-  if (processes > 1) refuseWithProcesses(transport, demo, exitWhenIdle);
+  const help = values.help ?? false;
+  if (processes > 1 && !help) refuseWithProcesses(transport, demo, exitWhenIdle);
   const rawTimeout = values['start-timeout'];
   let startTimeoutMs: number | undefined;
   if (rawTimeout !== undefined) {
@@ -114,7 +115,7 @@ export function parseWorkerArgs(
     exitWhenIdle,
     transport,
     startTimeoutMs,
-    help: values.help ?? false,
+    help,
     processes,
     processIndex,
   };

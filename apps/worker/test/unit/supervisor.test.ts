@@ -97,6 +97,7 @@ describe('--processes on the command line', () => {
     // One process is the single-process worker, demo and all.
     expect(parseWorkerArgs(['--processes', '1'], {}, 'c')).toMatchObject({ demo: 100 });
     expect(parseWorkerArgs(['--processes', '2'], kafka, 'c')).toMatchObject({ demo: 0 });
+    expect(parseWorkerArgs(['--processes', '2', '--help'], {}, 'c').help).toBe(true);
   });
 
   it('makes a child of its index: one process, no demo, whatever WORKER_PROCESSES says', () => {
