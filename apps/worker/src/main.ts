@@ -19,13 +19,15 @@ import {
 } from '@tasks/core';
 import type { Backend } from './backends/backend.js';
 import { createBackend } from './backends/create-backend.js';
-import { parseWorkerArgs, UsageError, usage } from './cli/args.js';
+import { childArgs, parseWorkerArgs, processIndexEnv, UsageError, usage } from './cli/args.js';
 import { parseReplayArgs, replayUsage } from './cli/replay-args.js';
 import { loadWorkerConfig, type WorkerConfig } from './config/load-config.js';
 import { type DemoTask, demoBatch } from './demo/demo-batch.js';
+import { forkWorkers } from './procs/fork-workers.js';
 import { runReplay } from './replay/replay-command.js';
 import { exitGuard } from './run/exit-guard.js';
 import { DemoProgress } from './run/progress.js';
+import { RunTally } from './run/run-tally.js';
 import { setupWorkerTracing } from './run/tracing.js';
 import { registerTasks } from './tasks/register.js';
 import { Ledger, type WorkerServices } from './tasks/services.js';
@@ -34,7 +36,14 @@ const defaultConfig = fileURLToPath(new URL('../etc/worker.yaml', import.meta.ur
 /** The default config as the user would type it from where they are. */
 const shownDefault = relative(process.cwd(), defaultConfig) || defaultConfig;
 
-const status = (text: string) => process.stderr.write(`${text}\n`);
+/** A child of `--processes` says which one it is on each of its status lines. */
+const processIndex = process.env[processIndexEnv];
+const prefix = processIndex ? `[process ${processIndex}] ` : '';
+const status = (text: string) => process.stderr.write(`${prefix}${text}\n`);
+
+// A child whose supervisor went away (even SIGKILLed) drains and exits, as on SIGTERM.
+const onOrphaned = () => process.kill(process.pid, 'SIGTERM');
+if (processIndex && process.connected) process.once('disconnect', onOrphaned);
 
 /** Exit code for a configuration mistake (bad file, arguments, routes or registrations). */
 const configMistake = 2;
@@ -57,6 +66,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const config = loadWorkerConfig(args.config);
   spell = config.spell;
+  if (args.processes > 1) {
+    // The file was read once here, so a bad one exits 2 before any child starts.
+    return forkWorkers(args.processes, fileURLToPath(import.meta.url), childArgs(rest), status);
+  }
   const logger = createConsoleLogger({
     level: (process.env.LOG_LEVEL as 'info' | undefined) ?? 'warn',
   });
@@ -139,11 +152,20 @@ async function runDemo(
   const runId = randomUUID();
   const progress = new DemoProgress(runId, batch.length - elsewhere.length, elsewhere.length);
   server.onRun(progress.observe);
+  const tally = args.processIndex === undefined ? undefined : new RunTally();
+  if (tally) server.onRun(tally.observe);
   // Before start(): a SIGTERM while the worker still joins its groups leaves them cleanly.
   // The library never exits the process; a second Ctrl-C exits here.
   const removeSignals = server.handleSignals({ onForce: () => process.exit(130) });
   try {
-    return await demo(args, config, backend, server, { batch, route, elsewhere, runId, progress });
+    return await demo(args, config, backend, server, {
+      batch,
+      route,
+      elsewhere,
+      runId,
+      progress,
+      tally,
+    });
   } finally {
     removeSignals();
   }
@@ -160,9 +182,11 @@ async function demo(
     elsewhere: readonly DemoTask[];
     runId: string;
     progress: DemoProgress;
+    /** Set in a child of `--processes`: every run it settled, shown instead of the demo's. */
+    tally: RunTally | undefined;
   },
 ): Promise<() => void> {
-  const { batch, route, elsewhere, runId, progress } = run;
+  const { batch, route, elsewhere, runId, progress, tally } = run;
   try {
     await server.start();
   } catch (error) {
@@ -173,7 +197,11 @@ async function demo(
     await server.stopped();
     return () => status('stopped before the worker joined its groups');
   }
-  status(`worker "${config.name}" running on ${backend.name}; pushing ${args.demo} demo tasks`);
+  status(
+    tally
+      ? `worker "${config.name}" running on ${backend.name}`
+      : `worker "${config.name}" running on ${backend.name}; pushing ${args.demo} demo tasks`,
+  );
   if (elsewhere.length > 0) {
     const topics = [...new Set(elsewhere.map((task) => route[task.taskKey]))];
     status(
@@ -192,19 +220,22 @@ async function demo(
   }
 
   // Progress while the batch runs; the timer also keeps the process alive until a signal.
+  const shownProgress = tally ?? progress;
   let shown = -1;
   const ticker = setInterval(() => {
-    if (progress.settled === shown) return;
-    shown = progress.settled;
-    status(progress.line());
+    if (shownProgress.settled === shown) return;
+    shown = shownProgress.settled;
+    status(shownProgress.line());
   }, 500);
-  progress.done().then(() => status(`${progress.line()} — demo batch done; Ctrl-C to stop`));
+  if (!tally) {
+    progress.done().then(() => status(`${progress.line()} — demo batch done; Ctrl-C to stop`));
+  }
   try {
     await server.stopped();
   } finally {
     clearInterval(ticker);
   }
-  return () => status(`stopped: ${progress.line()}`);
+  return () => status(`stopped: ${shownProgress.line()}`);
 }
 
 /** Whether a consumer of this process reads the topic a task is routed to. */
@@ -241,27 +272,33 @@ process.on(
   ),
 );
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    settled = true;
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    settled = true;
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${help(shownDefault)}`);
-      process.exitCode = configMistake;
-    } else if (isTasksError(error) && error.code === ErrorCodes.ConfigInvalid) {
-      process.stderr.write(`configuration error: ${error.message}\n`);
-      process.exitCode = configMistake;
-    } else if (isTasksError(error)) {
-      process.stderr.write(`${error.name} [${error.code}]: ${describe(error)}\n`);
-      process.exitCode = isConfigMistake(error) ? configMistake : 1;
-    } else {
-      process.stderr.write(
-        `worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    }
-  },
-);
+main(process.argv.slice(2))
+  .then(
+    (code) => {
+      settled = true;
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      settled = true;
+      if (error instanceof UsageError) {
+        process.stderr.write(`${error.message}\n\n${help(shownDefault)}`);
+        process.exitCode = configMistake;
+      } else if (isTasksError(error) && error.code === ErrorCodes.ConfigInvalid) {
+        process.stderr.write(`configuration error: ${error.message}\n`);
+        process.exitCode = configMistake;
+      } else if (isTasksError(error)) {
+        process.stderr.write(`${error.name} [${error.code}]: ${describe(error)}\n`);
+        process.exitCode = isConfigMistake(error) ? configMistake : 1;
+      } else {
+        process.stderr.write(
+          `worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
+        process.exitCode = 1;
+      }
+    },
+  )
+  .finally(() => {
+    // The IPC channel would keep a child of `--processes` alive once its work is done.
+    process.off('disconnect', onOrphaned);
+    if (process.connected) process.disconnect();
+  });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { requireFreshBuild } from '../../../tooling/vitest/require-build.js';
 
@@ -20,40 +20,95 @@ const builtPackages = [
   'apps/worker',
 ];
 
+/** A built worker that runs while the test watches it. */
+export interface StartedWorker {
+  readonly child: ChildProcess;
+  /** Everything it wrote to stdout and stderr so far. */
+  readonly output: { stdout: string; stderr: string };
+  readonly exited: Promise<WorkerRun>;
+  /** Resolves once `test` holds for the stderr so far; rejects past `timeoutMs` or at exit. */
+  waitForStderr(test: (stderr: string) => boolean, timeoutMs: number): Promise<void>;
+}
+
 /**
- * Runs the built worker and collects its output. Throws first if any dist is
+ * Starts the built worker and collects its output. Throws first if any dist is
  * missing or older than its sources (`pnpm test` builds first; `pnpm test:unit` does not).
  */
+export function startWorker(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  cwd = workerRoot,
+): StartedWorker {
+  requireFreshBuild(builtPackages);
+  const child = spawn(process.execPath, [entry, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  const watchers = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString();
+    for (const watch of [...watchers]) watch();
+  });
+  const exited = new Promise<WorkerRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, ...output }));
+  });
+  const waitForStderr = (test: (stderr: string) => boolean, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        watchers.delete(watch);
+      };
+      const watch = () => {
+        if (!test(output.stderr)) return;
+        done();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`condition not met within ${timeoutMs} ms\nstderr:\n${output.stderr}`));
+      }, timeoutMs);
+      watchers.add(watch);
+      exited.then(() => {
+        if (!watchers.has(watch)) return;
+        done();
+        reject(new Error(`worker exited first\nstderr:\n${output.stderr}`));
+      }, reject);
+      watch();
+    });
+  return { child, output, exited, waitForStderr };
+}
+
+/** Runs the built worker to its end; SIGKILLs it past `timeoutMs`. */
 export function runWorker(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 90_000,
   cwd = workerRoot,
 ): Promise<WorkerRun> {
-  requireFreshBuild(builtPackages);
+  const worker = startWorker(args, env, cwd);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker did not exit within ${timeoutMs} ms\nstderr:\n${stderr}`));
+      worker.child.kill('SIGKILL');
+      reject(
+        new Error(`worker did not exit within ${timeoutMs} ms\nstderr:\n${worker.output.stderr}`),
+      );
     }, timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+    worker.exited.then(
+      (run) => {
+        clearTimeout(timer);
+        resolve(run);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
 }
 
