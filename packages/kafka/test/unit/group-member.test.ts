@@ -3,8 +3,6 @@ import {
   type InboundMessage,
   isTasksError,
   type KqConf,
-  type LogFields,
-  type Logger,
   resolveKqConf,
   ShutdownError,
   StateError,
@@ -21,17 +19,7 @@ import {
   FakeKafka,
   protocolError,
 } from './helpers/fake-kafkajs.js';
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-  };
-  return {
-    lines,
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-  };
-}
+import { recordingLogger } from './helpers/recording-logger.js';
 
 interface Setup {
   readonly conf?: Partial<KqConf>;

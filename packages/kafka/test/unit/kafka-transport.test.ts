@@ -1,10 +1,4 @@
-import {
-  ErrorCodes,
-  type LogFields,
-  type Logger,
-  StateError,
-  type TransportEvent,
-} from '@tasks/core';
+import { ErrorCodes, StateError, type TransportEvent } from '@tasks/core';
 import { KafkaTransport } from '@tasks/kafka';
 import { createDeferred, waitFor } from '@tasks/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -14,6 +8,7 @@ import {
   FakeKafka,
   protocolError,
 } from './helpers/fake-kafkajs.js';
+import { recordingLogger } from './helpers/recording-logger.js';
 
 // Every `new Kafka(config)` the transport makes is a fake client of `FakeKafka.defaultCluster`.
 vi.mock('kafkajs', async (importOriginal) => {
@@ -22,17 +17,6 @@ vi.mock('kafkajs', async (importOriginal) => {
   const cjs = (original as unknown as { default: typeof original }).default;
   return { ...original, default: { ...cjs, Kafka: FakeKafka }, Kafka: FakeKafka };
 });
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-  };
-  return {
-    lines,
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-  };
-}
 
 function setup(topics: readonly string[] = ['t', 'u']) {
   const cluster = new FakeCluster(topics);

@@ -2,8 +2,6 @@ import { createServer } from 'node:net';
 import {
   ErrorCodes,
   isTasksError,
-  type LogFields,
-  type Logger,
   ShutdownError,
   StateError,
   type TransportError,
@@ -12,6 +10,7 @@ import {
 import { KafkaPusher, KafkaTransport, TaskPusher } from '@tasks/kafka';
 import { waitFor } from '@tasks/testing';
 import { describe, expect, it } from 'vitest';
+import { recordingLogger } from './helpers/recording-logger.js';
 
 /** A port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -21,17 +20,6 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-  };
-  return {
-    lines,
-    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
-  };
 }
 
 const fast = {
