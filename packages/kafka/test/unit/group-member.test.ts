@@ -98,6 +98,22 @@ async function rebalanceWithRunInFlight(h: ReturnType<typeof setup>) {
   return { consumer, held };
 }
 
+/**
+ * A member committing every 10 ms whose first commit throws `error`; resolves
+ * once offset 0 of t[0] was committed by a later one.
+ */
+async function firstIntervalCommitThrows(error: Error) {
+  const h = setup({ options: { commitIntervalMs: 10 } });
+  const consumer = await h.start();
+  let failures = 1;
+  consumer.onCommit = () => {
+    if (failures-- > 0) throw error;
+  };
+  await consumer.deliver('t', 0, [0]).done;
+  await waitFor(() => consumer.committed('t', 0).includes('1'));
+  return h;
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -246,14 +262,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
   });
 
   it('reports a failed interval commit as a TransportError and sends it again with the next one', async () => {
-    const h = setup({ options: { commitIntervalMs: 10 } });
-    const consumer = await h.start();
-    let failures = 1;
-    consumer.onCommit = () => {
-      if (failures-- > 0) throw connectionError('commit lost its connection');
-    };
-    await consumer.deliver('t', 0, [0]).done;
-    await waitFor(() => consumer.committed('t', 0).includes('1'));
+    const h = await firstIntervalCommitThrows(connectionError('commit lost its connection'));
     const [error] = h.of('error');
     expect(error?.group).toBe('g');
     expect(isTasksError(error?.error)).toBe(true);
@@ -266,14 +275,7 @@ describe('GroupMember over a fake kafkajs consumer', () => {
   });
 
   it('defers a commit the group refused because it is rebalancing, without an error event', async () => {
-    const h = setup({ options: { commitIntervalMs: 10 } });
-    const consumer = await h.start();
-    let failures = 1;
-    consumer.onCommit = () => {
-      if (failures-- > 0) throw protocolError('REBALANCE_IN_PROGRESS');
-    };
-    await consumer.deliver('t', 0, [0]).done;
-    await waitFor(() => consumer.committed('t', 0).includes('1'));
+    const h = await firstIntervalCommitThrows(protocolError('REBALANCE_IN_PROGRESS'));
     expect(h.of('error')).toEqual([]);
     expect(h.lines.some((l) => l.startsWith('debug member: commit deferred'))).toBe(true);
     await h.member.stop();
